@@ -46,12 +46,21 @@ def compile_glob(pattern: str, *, ignore_case: bool = False) -> Matcher:
             return _equals_folded(folded)
         if folded.endswith("*") and not has_wildcard(folded[:-1]):
             return _prefix_folded(folded[:-1])
-        return re.compile(_glob_regex(pattern), re.IGNORECASE | re.DOTALL).fullmatch  # type: ignore[return-value]
+        return _regex(re.compile(_glob_regex(pattern), re.IGNORECASE | re.DOTALL))
     if not has_wildcard(pattern):
         return pattern.__eq__
     if pattern.endswith("*") and not has_wildcard(pattern[:-1]):
         return _prefix(pattern[:-1])
-    return re.compile(_glob_regex(pattern), re.DOTALL).fullmatch  # type: ignore[return-value]
+    return _regex(re.compile(_glob_regex(pattern), re.DOTALL))
+
+
+def _regex(compiled: re.Pattern[str]) -> Matcher:
+    fullmatch = compiled.fullmatch
+
+    def match(value: str) -> bool:
+        return fullmatch(value) is not None
+
+    return match
 
 
 def _match_anything(_: str) -> bool:
