@@ -1,15 +1,15 @@
 """The condition operator table and the evaluation of one compiled condition.
 
 One row per operator [doc: Policy elements; Conditional operators]: its family (how values are
-read), whether it is negated, and its test. A key's values are OR'd; the caller ANDs keys and
-operators. When the request lacks the key, a plain operator fails and a negated one
-(`StringNotEquals`, `NotIpAddress`, ...) holds, the reading of a negated test that the
-documentation's examples rely on (a Deny with `NotIpAddress` on `acs:SourceIp`). Set qualifiers
-`ForAnyValue:` and `ForAllValues:` (found in Alibaba's own policy templates) test a key with
-several values: any of them, or all of them, must match; `ForAllValues:` holds when the key is
-absent, as AWS defines it. Anything the
-engine cannot read, an unknown operator, a malformed policy value or a malformed request value,
-is an ERROR outcome, which the evaluator resolves against the caller (fail closed).
+read), whether it is negated, and how a request value is tested against the policy's values.
+A key's values are OR'd; the caller ANDs keys and operators. When the request lacks the key, a
+plain operator fails and a negated one (`StringNotEquals`, `NotIpAddress`, ...) holds, the
+reading of a negated test that the documentation's examples rely on (a Deny with
+`NotIpAddress` on `acs:SourceIp`). Set qualifiers `ForAnyValue:` and `ForAllValues:` (found in
+Alibaba's own policy templates) test a key with several values: any of them, or all of them,
+must match; `ForAllValues:` holds when the key is absent, as AWS defines it. Anything the engine
+cannot read, an unknown operator, a malformed policy value or a malformed request value, is an
+ERROR outcome, which the evaluator resolves against the caller (fail closed).
 """
 
 from __future__ import annotations
@@ -23,18 +23,19 @@ from typing import Any
 
 from ramparts.policy.document import Condition
 from ramparts.policy.matching import compile_glob
+from ramparts.policy.request import AccessRequest
 
 __all__ = [
     "OPERATORS",
+    "QUALIFIERS",
     "CompiledCondition",
     "OperatorSpec",
     "Outcome",
-    "compile_condition",
     "lookup_operator",
     "parse_bool",
     "parse_date",
     "parse_ip",
-    "parse_network",
+    "parse_ip_range",
     "parse_number",
 ]
 
@@ -71,35 +72,59 @@ def parse_bool(text: str) -> bool:
     raise ValueError(f"{text!r} is not true or false")
 
 
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IpKey = tuple[int, int]
+IpRange = tuple[int, int, int]
 
 
-def parse_ip(text: str) -> IpAddress:
+def parse_ip(text: str) -> IpKey:
+    """An address as (IP version, integer); IPv4-mapped IPv6 addresses read as IPv4."""
+    parts = text.split(".")
+    if len(parts) == 4 and all(
+        part.isdigit() and part.isascii() and len(part) <= 3 and (part == "0" or part[0] != "0")
+        for part in parts
+    ):
+        a, b, c, d = (int(part) for part in parts)
+        if a < 256 and b < 256 and c < 256 and d < 256:
+            return 4, (a << 24) | (b << 16) | (c << 8) | d
     address = ipaddress.ip_address(text.strip())
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+        address = address.ipv4_mapped
+    return address.version, int(address)
 
 
-def parse_network(text: str) -> IpNetwork:
-    return ipaddress.ip_network(text.strip(), strict=False)
+def parse_ip_range(text: str) -> IpRange:
+    """A CIDR block or single address as (IP version, first, last)."""
+    network = ipaddress.ip_network(text.strip(), strict=False)
+    return network.version, int(network.network_address), int(network.broadcast_address)
 
 
-def _in_network(address: Any, network: Any) -> bool:
-    return bool(address.version == network.version and address in network)
+ValueTest = Callable[[Any], bool]
 
 
-@dataclass(frozen=True, slots=True)
-class OperatorSpec:
-    """One row of the operator table."""
+def _equal_to(values: tuple[Any, ...]) -> ValueTest:
+    return frozenset(values).__contains__
 
-    name: str
-    family: str
-    negated: bool
-    read_policy_value: Callable[[str], Any]
-    read_request_value: Callable[[str], Any]
-    test: Callable[[Any, Any], bool]
+
+def _like(patterns: tuple[str, ...]) -> ValueTest:
+    matchers = [compile_glob(pattern) for pattern in patterns]
+    if len(matchers) == 1:
+        return matchers[0]
+    return lambda value: any(match(value) for match in matchers)
+
+
+def _within(ranges: tuple[IpRange, ...]) -> ValueTest:
+    def test(address: IpKey) -> bool:
+        version, number = address
+        return any(v == version and low <= number <= high for v, low, high in ranges)
+
+    return test
+
+
+def _compare(check: Callable[[Any, Any], bool]) -> Callable[[tuple[Any, ...]], ValueTest]:
+    def build(values: tuple[Any, ...]) -> ValueTest:
+        return lambda value: any(check(value, bound) for bound in values)
+
+    return build
 
 
 def _identity(text: str) -> str:
@@ -110,16 +135,25 @@ def _casefold(text: str) -> str:
     return text.casefold()
 
 
-def _glob_matcher(text: str) -> Callable[[str], bool]:
-    return compile_glob(text)
+@dataclass(frozen=True, slots=True)
+class OperatorSpec:
+    """One row of the operator table: how to read values on each side, and the test built
+    from the policy's values that a single request value must pass."""
+
+    name: str
+    family: str
+    negated: bool
+    read_policy_value: Callable[[str], Any]
+    read_request_value: Callable[[str], Any]
+    build_test: Callable[[tuple[Any, ...]], ValueTest]
 
 
-def _equals(request_value: Any, policy_value: Any) -> bool:
-    return bool(request_value == policy_value)
-
-
-def _glob_test(request_value: Any, matcher: Any) -> bool:
-    return bool(matcher(request_value))
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "LessThan": lambda value, bound: bool(value < bound),
+    "LessThanEquals": lambda value, bound: bool(value <= bound),
+    "GreaterThan": lambda value, bound: bool(value > bound),
+    "GreaterThanEquals": lambda value, bound: bool(value >= bound),
+}
 
 
 def _rows() -> list[OperatorSpec]:
@@ -127,36 +161,27 @@ def _rows() -> list[OperatorSpec]:
     for negated in (False, True):
         n = "Not" if negated else ""
         rows += [
-            OperatorSpec(f"String{n}Equals", "String", negated, _identity, _identity, _equals),
-            OperatorSpec(
-                f"String{n}EqualsIgnoreCase", "String", negated, _casefold, _casefold, _equals
-            ),
-            OperatorSpec(f"String{n}Like", "String", negated, _glob_matcher, _identity, _glob_test),
+            OperatorSpec(f"String{n}Equals", "String", negated, _identity, _identity, _equal_to),
+            OperatorSpec(f"String{n}EqualsIgnoreCase", "String", negated, _casefold, _casefold,
+                         _equal_to),
+            OperatorSpec(f"String{n}Like", "String", negated, _identity, _identity, _like),
             OperatorSpec(f"Numeric{n}Equals", "Numeric", negated, parse_number, parse_number,
-                         _equals),
-            OperatorSpec(f"Date{n}Equals", "Date", negated, parse_date, parse_date, _equals),
+                         _equal_to),
+            OperatorSpec(f"Date{n}Equals", "Date", negated, parse_date, parse_date, _equal_to),
         ]
-    comparisons: dict[str, Callable[[Any, Any], bool]] = {
-        "LessThan": lambda a, b: bool(a < b),
-        "LessThanEquals": lambda a, b: bool(a <= b),
-        "GreaterThan": lambda a, b: bool(a > b),
-        "GreaterThanEquals": lambda a, b: bool(a >= b),
-    }
-    for suffix, compare in comparisons.items():
+    for suffix, check in _COMPARISONS.items():
         rows.append(OperatorSpec(f"Numeric{suffix}", "Numeric", False, parse_number,
-                                 parse_number, compare))
-        rows.append(OperatorSpec(f"Date{suffix}", "Date", False, parse_date, parse_date, compare))
-    rows.append(OperatorSpec("Bool", "Bool", False, parse_bool, parse_bool, _equals))
-    rows.append(OperatorSpec("IpAddress", "IpAddress", False, parse_network, parse_ip,
-                             _in_network))
-    rows.append(OperatorSpec("NotIpAddress", "IpAddress", True, parse_network, parse_ip,
-                             _in_network))
+                                 parse_number, _compare(check)))
+        rows.append(OperatorSpec(f"Date{suffix}", "Date", False, parse_date, parse_date,
+                                 _compare(check)))
+    rows.append(OperatorSpec("Bool", "Bool", False, parse_bool, parse_bool, _equal_to))
+    rows.append(OperatorSpec("IpAddress", "IpAddress", False, parse_ip_range, parse_ip, _within))
+    rows.append(OperatorSpec("NotIpAddress", "IpAddress", True, parse_ip_range, parse_ip,
+                             _within))
     return rows
 
 
 OPERATORS: Mapping[str, OperatorSpec] = {row.name: row for row in _rows()}
-
-
 QUALIFIERS = ("ForAnyValue", "ForAllValues")
 
 
@@ -171,10 +196,26 @@ def lookup_operator(name: str) -> tuple[str | None, OperatorSpec] | None:
     return (qualifier or None), spec
 
 
-class CompiledCondition:
-    """A condition with its operator looked up and its policy values read once."""
+def _read_request_values(
+    request: AccessRequest, key: str, reader: Callable[[str], Any]
+) -> tuple[Any, ...] | None:
+    """The request's values of `key` read by `reader`, once per request (None if unreadable)."""
+    cache = request.typed
+    slot = (key, reader)
+    if slot in cache:
+        return cache[slot]
+    try:
+        values: tuple[Any, ...] | None = tuple(reader(v) for v in request.context[key])
+    except ValueError:
+        values = None
+    cache[slot] = values
+    return values
 
-    __slots__ = ("condition", "error", "key", "qualifier", "spec", "values")
+
+class CompiledCondition:
+    """A condition with its operator looked up and its test built once."""
+
+    __slots__ = ("condition", "error", "key", "qualifier", "spec", "test")
 
     def __init__(self, condition: Condition) -> None:
         self.condition = condition
@@ -182,54 +223,51 @@ class CompiledCondition:
         found = lookup_operator(condition.operator)
         self.qualifier: str | None = found[0] if found is not None else None
         self.spec: OperatorSpec | None = found[1] if found is not None else None
-        self.values: tuple[Any, ...] = ()
+        self.test: ValueTest | None = None
         self.error: str | None = None
         if self.spec is None:
             self.error = f"unknown condition operator {condition.operator!r}"
             return
         try:
-            self.values = tuple(self.spec.read_policy_value(v) for v in condition.values)
+            values = tuple(self.spec.read_policy_value(v) for v in condition.values)
         except ValueError as exc:
             self.error = f"{condition.operator} cannot use the policy value: {exc}"
+            return
+        self.test = self.spec.build_test(values)
 
-    def evaluate(self, context: Mapping[str, Sequence[str]]) -> Outcome:
-        """The outcome of this condition against the request's condition keys."""
-        spec = self.spec
-        if spec is None or self.error is not None:
+    def evaluate(self, request: AccessRequest) -> Outcome:
+        """The outcome of this condition for the request."""
+        spec, test = self.spec, self.test
+        if spec is None or test is None:
             return Outcome.ERROR
-        present = context.get(self.key)
-        if not present:
+        if not request.context.get(self.key):
             if self.qualifier is not None:
                 return Outcome.MET if self.qualifier == "ForAllValues" else Outcome.FAILED
             return Outcome.MET if spec.negated else Outcome.FAILED
-        try:
-            request_values = [spec.read_request_value(value) for value in present]
-        except ValueError:
+        values = _read_request_values(request, self.key, spec.read_request_value)
+        if values is None:
             return Outcome.ERROR
-        test, negated, values = spec.test, spec.negated, self.values
+        negated = spec.negated
         if self.qualifier is None:
-            matched = any(test(mine, theirs) for mine in request_values for theirs in values)
+            matched = (
+                test(values[0]) if len(values) == 1 else any(test(value) for value in values)
+            )
             return Outcome.MET if matched is not negated else Outcome.FAILED
-        each = [any(test(mine, theirs) for theirs in values) is not negated
-                for mine in request_values]
+        each = (test(value) is not negated for value in values)
         held = all(each) if self.qualifier == "ForAllValues" else any(each)
         return Outcome.MET if held else Outcome.FAILED
 
-    def describe_failure(self, context: Mapping[str, Sequence[str]]) -> str:
+    def describe_failure(self, request: AccessRequest) -> str:
         """Why this condition did not hold (or could not be decided), in one line."""
         condition = self.condition
         written = f"{condition.operator} {{{condition.key!r}: {list(condition.values)}}}"
         if self.error is not None:
             return f"condition {written} is invalid: {self.error}"
-        present = context.get(self.key)
+        present: Sequence[str] = request.context.get(self.key, ())
         if not present:
             return f"condition {written} failed: key {condition.key!r} absent from the request"
         shown = present[0] if len(present) == 1 else list(present)
-        if self.evaluate(context) is Outcome.ERROR:
-            return f"condition {written} failed: request value {shown!r} is not a valid " \
-                   f"{self.spec.family if self.spec else ''} value".replace("  ", " ")
+        if self.evaluate(request) is Outcome.ERROR and self.spec is not None:
+            return (f"condition {written} failed: request value {shown!r} is not a valid "
+                    f"{self.spec.family} value")
         return f"condition {written} failed for {shown}"
-
-
-def compile_condition(condition: Condition) -> CompiledCondition:
-    return CompiledCondition(condition)

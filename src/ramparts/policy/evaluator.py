@@ -11,8 +11,8 @@ trust policy [doc: Policy evaluation process of assuming a RAM role].
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from ramparts.policy.compiled import CompiledPolicy, CompiledStatement, StatementRef
 from ramparts.policy.request import AccessRequest
@@ -104,8 +104,7 @@ class PolicySet:
         return [s for s in denies + allows if s.applies(request)]
 
 
-@dataclass(frozen=True, slots=True)
-class StageResult:
+class StageResult(NamedTuple):
     """The outcome of one policy set: its effect and the first statement that decided it."""
 
     stage: Stage
@@ -114,7 +113,7 @@ class StageResult:
     statement: CompiledStatement | None
 
     def at(self, stage: Stage) -> StageResult:
-        return StageResult(stage, self.policy_set, self.effect, self.statement)
+        return self._replace(stage=stage)
 
 
 class Decision:
@@ -166,6 +165,9 @@ def authorize(
             DecisionEffect.ALLOW, request,
             (StageResult(Stage.ROOT, None, DecisionEffect.ALLOW, None),),
         )
+    if session is None and resource is None and identity is not None:
+        result = identity.decide(request)
+        return Decision(result.effect, request, (result,))
     stages: list[StageResult] = []
     if session is not None:
         session_result = session.decide(request).at(Stage.SESSION)

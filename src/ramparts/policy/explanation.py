@@ -74,10 +74,10 @@ def _miss_reasons(statement: CompiledStatement, request: AccessRequest) -> tuple
             f"resource {request.resource!r} {verb} {element} {_listing(written.resources)}"
         )
     for condition in statement.conditions:
-        outcome = condition.evaluate(request.context)
+        outcome = condition.evaluate(request)
         if outcome is Outcome.FAILED or (outcome is Outcome.ERROR and not statement.is_deny):
             distance += 1
-            reasons.append(condition.describe_failure(request.context))
+            reasons.append(condition.describe_failure(request))
     return distance, reasons
 
 

@@ -100,6 +100,15 @@ def compile_action(pattern: str) -> Matcher:
     return compile_glob(pattern, ignore_case=True)
 
 
+def _part_regex(pattern: str, *, last: bool) -> str:
+    """A part of a resource pattern as a regex; wildcards stay inside the part unless last."""
+    any_run, any_char = (".*", ".") if last else ("[^:]*", "[^:]")
+    return "".join(
+        any_run if char == "*" else any_char if char == "?" else re.escape(char)
+        for char in pattern
+    )
+
+
 def compile_resource(pattern: str) -> Matcher:
     """A matcher for a resource pattern such as `acs:ecs:*:*:instance/i-*`."""
     if pattern == "*":
@@ -107,23 +116,11 @@ def compile_resource(pattern: str) -> Matcher:
     parts = pattern.split(":", 4)
     if parts[0] != ARN_PREFIX or len(parts) < 2:
         return compile_glob(pattern)
-    matchers = [compile_glob(part) for part in parts]
-    count = len(matchers)
-    region_part = 2
-
-    def match(resource: str) -> bool:
-        values = resource.split(":", count - 1)
-        if len(values) != count:
-            return False
-        for position, (matcher, value) in enumerate(zip(matchers, values, strict=True)):
-            # A resource of a global service is written with region `*` or empty; both are the
-            # same resource [catalog README], so a request's `*` region reads as empty.
-            if position == region_part and value == "*":
-                value = ""
-            if not matcher(value):
-                return False
-        return True
-
-    if count == 5 and all(not has_wildcard(part) for part in parts) and parts[2] != "":
+    if len(parts) == 5 and parts[2] and not any(has_wildcard(part) for part in parts):
         return pattern.__eq__
-    return match
+    pieces = [_part_regex(part, last=i == len(parts) - 1) for i, part in enumerate(parts)]
+    if len(parts) > 2 and parts[2] == "":
+        # A resource of a global service is written with region `*` or empty; both are the
+        # same resource [catalog README], so an empty region also matches a written `*`.
+        pieces[2] = r"\*?"
+    return _regex(re.compile(":".join(pieces), re.DOTALL))

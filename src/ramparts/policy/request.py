@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from ramparts.core.identifiers import parse_arn
 
@@ -62,7 +63,7 @@ def _normalize_context(context: Mapping[str, str | Sequence[str]]) -> dict[str, 
 class AccessRequest:
     """One question for the engine. Condition key names are case-insensitive."""
 
-    __slots__ = ("action", "context", "principal", "resource")
+    __slots__ = ("action", "context", "principal", "resource", "typed")
 
     def __init__(
         self,
@@ -75,6 +76,9 @@ class AccessRequest:
         self.resource = resource
         self.context: Mapping[str, tuple[str, ...]] = _normalize_context(context or {})
         self.principal = principal
+        # Condition values read into their types, filled on first use by the operators, so a
+        # key tested by several statements is parsed once per request.
+        self.typed: dict[tuple[str, Callable[[str], Any]], tuple[Any, ...] | None] = {}
 
     def __repr__(self) -> str:
         return (
