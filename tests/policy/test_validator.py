@@ -125,6 +125,8 @@ def test_public_principal_in_a_resource_policy() -> None:
     bucket = {"Effect": "Allow", "Action": "oss:GetObject", "Principal": ["*"],
               "Resource": "acs:oss:*:1:b/*"}
     assert ("security-warning", "public-principal") in _codes(bucket, kind=PolicyKind.RESOURCE)
+    anyone = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": "*"}}
+    assert ("security-warning", "public-principal") in _codes(anyone, kind=PolicyKind.TRUST)
 
 
 LEAST_PRIVILEGE = [

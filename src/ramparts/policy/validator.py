@@ -290,7 +290,7 @@ def _public_grant(statement: CompiledStatement, kind: PolicyKind) -> list[Diagno
     written = statement.statement
     if written.effect is not Effect.ALLOW or kind is PolicyKind.IDENTITY:
         return []
-    public = any(e.value == "*" for e in written.principals or ())
+    public = any(e.value in ("*", "acs:ram::*:root") for e in written.principals or ())
     if public and not written.conditions:
         return [Diagnostic(Severity.SECURITY_WARNING, "public-principal",
                            f"{written.path}.Principal",
