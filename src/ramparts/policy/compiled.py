@@ -148,18 +148,27 @@ class CompiledStatement:
         """Whether this statement takes effect for a request whose action it already matches.
 
         A condition that cannot be decided keeps an Allow from applying and lets a Deny apply:
-        either way the caller gets less, never more (fail closed).
+        either way the caller gets less, never more (fail closed). The resource test and the
+        condition loop are written out here because this runs for every candidate statement of
+        every decision.
         """
-        if not self.matches_resource(request.resource):
-            return False
+        matchers = self.resource_matchers
+        if matchers is not None:
+            hit = matchers[0](request.resource) if len(matchers) == 1 else any(
+                match(request.resource) for match in matchers
+            )
+            if hit is self.resources_negated:
+                return False
         if self.principals is not None and not self.matches_principal(request.principal):
             return False
-        if not self.conditions:
-            return True
-        outcome = self.condition_outcome(request)
-        if outcome is Outcome.MET:
-            return True
-        return outcome is Outcome.ERROR and self.is_deny
+        undecided = False
+        for condition in self.conditions:
+            result = condition.evaluate(request)
+            if result is Outcome.FAILED:
+                return False
+            if result is Outcome.ERROR:
+                undecided = True
+        return not undecided or self.is_deny
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ ERROR outcome, which the evaluator resolves against the caller (fail closed).
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -76,16 +77,16 @@ IpKey = tuple[int, int]
 IpRange = tuple[int, int, int]
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(r"\.".join([_OCTET] * 4))
+
+
 def parse_ip(text: str) -> IpKey:
     """An address as (IP version, integer); IPv4-mapped IPv6 addresses read as IPv4."""
-    parts = text.split(".")
-    if len(parts) == 4 and all(
-        part.isdigit() and part.isascii() and len(part) <= 3 and (part == "0" or part[0] != "0")
-        for part in parts
-    ):
-        a, b, c, d = (int(part) for part in parts)
-        if a < 256 and b < 256 and c < 256 and d < 256:
-            return 4, (a << 24) | (b << 16) | (c << 8) | d
+    dotted = _IPV4.fullmatch(text)
+    if dotted is not None:
+        a, b, c, d = dotted.groups()
+        return 4, (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
     address = ipaddress.ip_address(text.strip())
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
@@ -196,22 +197,6 @@ def lookup_operator(name: str) -> tuple[str | None, OperatorSpec] | None:
     return (qualifier or None), spec
 
 
-def _read_request_values(
-    request: AccessRequest, key: str, reader: Callable[[str], Any]
-) -> tuple[Any, ...] | None:
-    """The request's values of `key` read by `reader`, once per request (None if unreadable)."""
-    cache = request.typed
-    slot = (key, reader)
-    if slot in cache:
-        return cache[slot]
-    try:
-        values: tuple[Any, ...] | None = tuple(reader(v) for v in request.context[key])
-    except ValueError:
-        values = None
-    cache[slot] = values
-    return values
-
-
 class CompiledCondition:
     """A condition with its operator looked up and its test built once."""
 
@@ -244,7 +229,20 @@ class CompiledCondition:
             if self.qualifier is not None:
                 return Outcome.MET if self.qualifier == "ForAllValues" else Outcome.FAILED
             return Outcome.MET if spec.negated else Outcome.FAILED
-        values = _read_request_values(request, self.key, spec.read_request_value)
+        # Request values are read into their type once per request and key, then shared by
+        # every condition that tests the key; an unreadable value is remembered as None.
+        slot = (self.key, spec.read_request_value)
+        cache = request.typed
+        if slot in cache:
+            values = cache[slot]
+        else:
+            raw = request.context[self.key]
+            read = spec.read_request_value
+            try:
+                values = (read(raw[0]),) if len(raw) == 1 else tuple(map(read, raw))
+            except ValueError:
+                values = None
+            cache[slot] = values
         if values is None:
             return Outcome.ERROR
         negated = spec.negated

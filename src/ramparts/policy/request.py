@@ -53,11 +53,17 @@ class Principal:
 
 
 def _normalize_context(context: Mapping[str, str | Sequence[str]]) -> dict[str, tuple[str, ...]]:
-    normalized: dict[str, tuple[str, ...]] = {}
+    normalized = {
+        key.lower(): (value,) if isinstance(value, str) else tuple(value)
+        for key, value in context.items()
+    }
+    if len(normalized) == len(context):
+        return normalized
+    merged: dict[str, tuple[str, ...]] = {}  # keys that differ only in case: keep every value
     for key, value in context.items():
         values = (value,) if isinstance(value, str) else tuple(value)
-        normalized[key.lower()] = normalized.get(key.lower(), ()) + values
-    return normalized
+        merged[key.lower()] = merged.get(key.lower(), ()) + values
+    return merged
 
 
 class AccessRequest:
