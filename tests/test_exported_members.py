@@ -11,7 +11,8 @@ EXPORTS = {
     "ramparts.core": ["Arn", "RampartsError", "parse_arn"],
     "ramparts.policy": [
         "AccessRequest", "CompiledPolicy", "Decision", "DecisionEffect", "Diagnostic", "Effect",
-        "Explanation", "PolicyDocument", "PolicyKind", "PolicyParseError", "PolicySet",
+        "Explanation", "PolicyCache", "PolicyDocument", "PolicyKind", "PolicyParseError",
+        "PolicySet",
         "PolicySource", "PolicyType", "Principal", "PrincipalType", "Severity", "StatementRef",
         "authorize", "compile_policy", "explain", "explanation_to_dict", "parse_policy",
         "render_text", "validate_policy",

@@ -1,5 +1,6 @@
 """The RAM policy engine: parse, validate, compile, evaluate and explain policies."""
 
+from ramparts.policy.cache import PolicyCache
 from ramparts.policy.compiled import (
     CompiledPolicy,
     PolicySource,
@@ -22,6 +23,7 @@ __all__ = [
     "Diagnostic",
     "Effect",
     "Explanation",
+    "PolicyCache",
     "PolicyDocument",
     "PolicyKind",
     "PolicyParseError",
