@@ -23,7 +23,7 @@ class PolicyCache:
 
     def __init__(self, max_policies: int = 20_000, max_sets: int = 20_000) -> None:
         self._policies: OrderedDict[PolicySource, CompiledPolicy] = OrderedDict()
-        self._sets: OrderedDict[tuple[PolicySource, ...], PolicySet] = OrderedDict()
+        self._sets: OrderedDict[frozenset[PolicySource], PolicySet] = OrderedDict()
         self._max_policies = max_policies
         self._max_sets = max_sets
 
@@ -41,7 +41,7 @@ class PolicyCache:
 
     def policy_set(self, policies: Sequence[CompiledPolicy]) -> PolicySet:
         """The policy set of exactly these policies (in any order), built once."""
-        key = tuple(sorted((p.source for p in policies), key=repr))
+        key = frozenset(p.source for p in policies)
         found = self._sets.get(key)
         if found is not None:
             self._sets.move_to_end(key)
