@@ -133,36 +133,18 @@ class CompiledStatement:
             return False
         return any(_principal_matches(entry, principal) for entry in self.principals)
 
-    def condition_outcome(self, request: AccessRequest) -> Outcome:
-        """All conditions AND'd: FAILED wins over ERROR, which wins over MET."""
-        outcome = Outcome.MET
-        for condition in self.conditions:  # a loop, not any(): this is the hottest path
-            result = condition.evaluate(request)
-            if result is Outcome.FAILED:
-                return Outcome.FAILED
-            if result is Outcome.ERROR:
-                outcome = Outcome.ERROR
-        return outcome
-
     def applies(self, request: AccessRequest) -> bool:
         """Whether this statement takes effect for a request whose action it already matches.
 
         A condition that cannot be decided keeps an Allow from applying and lets a Deny apply:
-        either way the caller gets less, never more (fail closed). The resource test and the
-        condition loop are written out here because this runs for every candidate statement of
-        every decision.
+        either way the caller gets less, never more (fail closed).
         """
-        matchers = self.resource_matchers
-        if matchers is not None:
-            hit = matchers[0](request.resource) if len(matchers) == 1 else any(
-                match(request.resource) for match in matchers
-            )
-            if hit is self.resources_negated:
-                return False
+        if not self.matches_resource(request.resource):
+            return False
         if self.principals is not None and not self.matches_principal(request.principal):
             return False
         undecided = False
-        for condition in self.conditions:
+        for condition in self.conditions:  # a loop, not any(): this runs on every decision
             result = condition.evaluate(request)
             if result is Outcome.FAILED:
                 return False

@@ -36,7 +36,7 @@ PRINCIPAL_KINDS = ("RAM", "Service", "Federated")
 _STATEMENT_KEYS = frozenset(
     {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal"}
 )
-_DOCUMENT_KEYS = frozenset({"Version", "Statement", "Id"})
+_DOCUMENT_KEYS = frozenset({"Version", "Statement"})
 
 
 @dataclass(frozen=True, slots=True)
