@@ -19,19 +19,24 @@ from ramparts.policy.document import (
 
 __all__ = [
     "MAX_CHARS",
+    "MAX_SESSION_POLICY_CHARS",
     "ParseProblem",
     "PolicyParseError",
     "parse_policy",
     "read_policy",
 ]
 
-# Character limits of a document as RAM accepts it [doc: CreatePolicy; CreateRole; AssumeRole].
-# Custom identity policies: 6,144 characters; trust policies and STS session policies: 2,048.
+# Character limits of a document as RAM accepts it. Custom identity policies: 6,144 characters
+# [doc: CreatePolicy]; STS session policies: 2,048 [doc: AssumeRole]; OSS bucket policies:
+# 16 KB [doc: OSS bucket policy]. RAM rejects long trust policies
+# (InvalidParameter.AssumeRolePolicyDocument.Length) without publishing the limit; the session
+# policy limit is applied to them.
 MAX_CHARS: Mapping[PolicyKind, int] = {
     PolicyKind.IDENTITY: 6144,
     PolicyKind.TRUST: 2048,
     PolicyKind.RESOURCE: 16384,
 }
+MAX_SESSION_POLICY_CHARS = 2048
 PRINCIPAL_KINDS = ("RAM", "Service", "Federated")
 _STATEMENT_KEYS = frozenset(
     {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal"}
