@@ -8,7 +8,11 @@ import pytest
 
 EXPORTS = {
     "ramparts": ["__version__"],
-    "ramparts.core": ["Arn", "RampartsError", "parse_arn"],
+    "ramparts.core": [
+        "Arn", "Clock", "FrozenClock", "IdGenerator", "RampartsError", "RandomIds",
+        "SequentialIds", "ServiceError", "SystemClock", "format_iso8601", "parse_arn",
+        "parse_iso8601",
+    ],
     "ramparts.policy": [
         "AccessRequest", "CompiledPolicy", "Decision", "DecisionEffect", "Diagnostic", "Effect",
         "Explanation", "PolicyCache", "PolicyDocument", "PolicyKind", "PolicyParseError",
