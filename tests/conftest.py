@@ -53,3 +53,31 @@ def policy(*statements: dict[str, Any], name: str = "p", kind: PolicyKind = Poli
 
 def policy_set(*statements: dict[str, Any], kind: PolicyKind = PolicyKind.IDENTITY) -> PolicySet:
     return PolicySet([policy(*statements, kind=kind)])
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "RAMPARTS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Any:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a runtime dependency
+        pytest.fail("psycopg is not installed")
+    name = f"ramparts_test_{os.getpid()}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

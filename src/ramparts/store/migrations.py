@@ -1,0 +1,115 @@
+"""Schema migrations: numbered steps of portable SQL, applied once each, in order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ramparts.store.base import Store
+
+__all__ = ["MIGRATIONS", "migrate"]
+
+# Portable SQL only: TEXT, BIGINT and INTEGER columns, explicit keys, no autoincrement, no
+# dialect functions. Times are ISO 8601 UTC text (sortable); sealed values are base64 text.
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (1, "accounts, RAM identities, STS sessions, nonces and the trail", [
+        """CREATE TABLE accounts (
+            account_id TEXT PRIMARY KEY, alias TEXT NOT NULL, default_region TEXT NOT NULL,
+            created_at TEXT NOT NULL)""",
+        """CREATE TABLE root_identities (
+            account_id TEXT PRIMARY KEY REFERENCES accounts(account_id),
+            password_sealed TEXT, mfa_serial TEXT, created_at TEXT NOT NULL,
+            last_login_at TEXT)""",
+        """CREATE TABLE users (
+            account_id TEXT NOT NULL REFERENCES accounts(account_id), user_id TEXT NOT NULL,
+            user_name TEXT NOT NULL, name_key TEXT NOT NULL, display_name TEXT NOT NULL,
+            email TEXT NOT NULL, mobile_phone TEXT NOT NULL, comments TEXT NOT NULL,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_login_at TEXT,
+            PRIMARY KEY (account_id, name_key), UNIQUE (user_id))""",
+        """CREATE TABLE groups_ (
+            account_id TEXT NOT NULL REFERENCES accounts(account_id), group_id TEXT NOT NULL,
+            group_name TEXT NOT NULL, name_key TEXT NOT NULL, comments TEXT NOT NULL,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            PRIMARY KEY (account_id, name_key))""",
+        """CREATE TABLE group_members (
+            account_id TEXT NOT NULL, group_key TEXT NOT NULL, user_key TEXT NOT NULL,
+            joined_at TEXT NOT NULL, PRIMARY KEY (account_id, group_key, user_key))""",
+        """CREATE TABLE roles (
+            account_id TEXT NOT NULL REFERENCES accounts(account_id), role_id TEXT NOT NULL,
+            role_name TEXT NOT NULL, name_key TEXT NOT NULL, description TEXT NOT NULL,
+            trust_policy TEXT NOT NULL, max_session_duration BIGINT NOT NULL,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            PRIMARY KEY (account_id, name_key), UNIQUE (role_id))""",
+        """CREATE TABLE policies (
+            account_id TEXT NOT NULL REFERENCES accounts(account_id),
+            policy_name TEXT NOT NULL, name_key TEXT NOT NULL, description TEXT NOT NULL,
+            default_version TEXT NOT NULL, next_version BIGINT NOT NULL,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            PRIMARY KEY (account_id, name_key))""",
+        """CREATE TABLE policy_versions (
+            account_id TEXT NOT NULL, policy_key TEXT NOT NULL, version_id TEXT NOT NULL,
+            document TEXT NOT NULL, created_at TEXT NOT NULL,
+            PRIMARY KEY (account_id, policy_key, version_id))""",
+        """CREATE TABLE attachments (
+            account_id TEXT NOT NULL, principal_type TEXT NOT NULL, principal_key TEXT NOT NULL,
+            policy_type TEXT NOT NULL, policy_key TEXT NOT NULL, attached_at TEXT NOT NULL,
+            PRIMARY KEY (account_id, principal_type, principal_key, policy_type, policy_key))""",
+        """CREATE TABLE access_keys (
+            access_key_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, user_key TEXT NOT NULL,
+            secret_sealed TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+            last_used_at TEXT, last_used_service TEXT)""",
+        "CREATE INDEX access_keys_by_user ON access_keys (account_id, user_key)",
+        """CREATE TABLE login_profiles (
+            account_id TEXT NOT NULL, user_key TEXT NOT NULL, password_sealed TEXT NOT NULL,
+            password_reset_required INTEGER NOT NULL, mfa_bind_required INTEGER NOT NULL,
+            failed_attempts BIGINT NOT NULL, locked_until TEXT, password_changed_at TEXT NOT NULL,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            PRIMARY KEY (account_id, user_key))""",
+        """CREATE TABLE password_history (
+            account_id TEXT NOT NULL, user_key TEXT NOT NULL, seq BIGINT NOT NULL,
+            password_sealed TEXT NOT NULL, PRIMARY KEY (account_id, user_key, seq))""",
+        """CREATE TABLE account_settings (
+            account_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (account_id, name))""",
+        """CREATE TABLE mfa_devices (
+            account_id TEXT NOT NULL, serial_number TEXT NOT NULL, device_name TEXT NOT NULL,
+            seed_sealed TEXT NOT NULL, user_key TEXT, bound_at TEXT, last_step BIGINT,
+            created_at TEXT NOT NULL, PRIMARY KEY (account_id, serial_number))""",
+        """CREATE TABLE sts_sessions (
+            access_key_id TEXT PRIMARY KEY, account_id TEXT NOT NULL,
+            secret_sealed TEXT NOT NULL, token_digest TEXT NOT NULL, kind TEXT NOT NULL,
+            principal_key TEXT NOT NULL, session_name TEXT NOT NULL,
+            source_access_key_id TEXT, session_policy TEXT, mfa_present INTEGER NOT NULL,
+            created_at TEXT NOT NULL, expires_at TEXT NOT NULL)""",
+        "CREATE INDEX sts_sessions_by_source ON sts_sessions (source_access_key_id)",
+        """CREATE TABLE nonces (
+            nonce TEXT PRIMARY KEY, expires_at TEXT NOT NULL)""",
+        "CREATE INDEX nonces_by_expiry ON nonces (expires_at)",
+        """CREATE TABLE trail_events (
+            seq BIGINT PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL,
+            event_time TEXT NOT NULL, event_name TEXT NOT NULL, event_rw TEXT NOT NULL,
+            service_name TEXT NOT NULL, principal_name TEXT NOT NULL, access_key_id TEXT NOT NULL,
+            error_code TEXT NOT NULL, body TEXT NOT NULL, prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL)""",
+        "CREATE INDEX trail_events_by_time ON trail_events (account_id, event_time)",
+    ]),
+]
+
+
+def migrate(store: Store) -> int:
+    """Apply every migration the database lacks; the schema version afterwards."""
+    with store.transaction() as tx:
+        tx.lock("schema-migrations")
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+            "description TEXT NOT NULL)"
+        )
+        applied = {row["version"] for row in tx.query("SELECT version FROM schema_migrations")}
+        for version, description, statements in MIGRATIONS:
+            if version in applied:
+                continue
+            for statement in statements:
+                tx.execute(statement)
+            tx.execute("INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
+                       (version, description))
+        return max((v for v, _, _ in MIGRATIONS), default=0)
