@@ -26,7 +26,9 @@ def test_each_version_is_compiled_once() -> None:
     assert cache.policy(PolicySource("ops", "v1"), load) is v1
     v2 = cache.policy(PolicySource("ops", "v2"), load)
     assert v2 is not v1
-    assert load.calls == 2
+    recreated = cache.policy(PolicySource("ops", "v1"), load, revision="2026-02-01T00:00:00Z")
+    assert recreated is not v1
+    assert load.calls == 3
 
 
 def test_sets_are_shared_whatever_the_order() -> None:
@@ -46,4 +48,4 @@ def test_bounded_and_forgetting() -> None:
     policy_set = cache.policy_set([first])
     cache.forget("a")
     assert cache.policy_set([first]) is not policy_set
-    assert all(s.name != "a" for s in cache._policies)
+    assert all(source.name != "a" for source, _ in cache._policies)

@@ -1,9 +1,9 @@
 """Compiled policies and policy sets kept by policy version, so each is compiled once.
 
-A policy version's document never changes (RAM creates a new version instead), so
-(type, name, version) identifies a compiled policy for as long as the version exists; deleting
-a version or a policy must `forget` it. The cache is bounded and forgets the least recently used
-entries first.
+A policy version's document never changes (RAM creates a new version instead), so (type, name,
+version) plus a revision that tells apart a version deleted and created again (its document
+text) identifies a compiled policy; `forget` drops a policy's entries early. The cache is
+bounded and forgets the least recently used entries first.
 """
 
 from __future__ import annotations
@@ -22,19 +22,21 @@ class PolicyCache:
     """Compiled policies by version, and the policy sets built from them."""
 
     def __init__(self, max_policies: int = 20_000, max_sets: int = 20_000) -> None:
-        self._policies: OrderedDict[PolicySource, CompiledPolicy] = OrderedDict()
+        self._policies: OrderedDict[tuple[PolicySource, str], CompiledPolicy] = OrderedDict()
         self._sets: OrderedDict[frozenset[PolicySource], PolicySet] = OrderedDict()
         self._max_policies = max_policies
         self._max_sets = max_sets
 
-    def policy(self, source: PolicySource, load: Callable[[], PolicyDocument]) -> CompiledPolicy:
-        """The compiled policy for `source`, calling `load` for its document on a miss."""
-        compiled = self._policies.get(source)
+    def policy(self, source: PolicySource, load: Callable[[], PolicyDocument],
+               revision: str = "") -> CompiledPolicy:
+        """The compiled policy for `source` at `revision`, calling `load` on a miss."""
+        key = (source, revision)
+        compiled = self._policies.get(key)
         if compiled is not None:
-            self._policies.move_to_end(source)
+            self._policies.move_to_end(key)
             return compiled
         compiled = compile_policy(load(), source)
-        self._policies[source] = compiled
+        self._policies[key] = compiled
         if len(self._policies) > self._max_policies:
             self._policies.popitem(last=False)
         return compiled
@@ -54,10 +56,10 @@ class PolicyCache:
 
     def forget(self, name: str) -> None:
         """Drop every version of a policy, and every set that holds one of them."""
-        for source in [s for s in self._policies if s.name == name]:
-            del self._policies[source]
-        for key in [k for k in self._sets if any(s.name == name for s in k)]:
-            del self._sets[key]
+        for entry in [k for k in self._policies if k[0].name == name]:
+            del self._policies[entry]
+        for members in [k for k in self._sets if any(s.name == name for s in k)]:
+            del self._sets[members]
 
     def __len__(self) -> int:
         return len(self._policies)

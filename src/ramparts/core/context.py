@@ -1,0 +1,85 @@
+"""Who is calling and how: the facts about one request that every layer may read."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+__all__ = ["Caller", "CallerKind", "ParamSource", "RequestContext"]
+
+
+class CallerKind(StrEnum):
+    """The identity types ActionTrail's userIdentity.type names."""
+
+    ROOT = "root-account"
+    USER = "ram-user"
+    ROLE_SESSION = "assumed-role"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated identity behind a request.
+
+    `name` is the user name or, for a role session, the role name; `principal_id` is the user id
+    or `<roleId>:<sessionName>`; `arn` is the principal's ARN.
+    """
+
+    kind: CallerKind
+    account_id: str
+    principal_id: str
+    name: str
+    arn: str
+    access_key_id: str
+    mfa_present: bool = False
+    session_name: str | None = None
+    session_created_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        """`userName` as ActionTrail writes it: the user, `root`, or `<role>:<session>`."""
+        if self.kind is CallerKind.ROLE_SESSION:
+            return f"{self.name}:{self.session_name}"
+        return "root" if self.kind is CallerKind.ROOT else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    request_id: str
+    account_id: str
+    region: str
+    caller: Caller
+    source_ip: str
+    secure: bool
+    user_agent: str
+    now: datetime
+    product: str
+    version: str
+    action: str
+    host: str
+
+
+class ParamSource(Protocol):
+    """The typed reading of a request's parameters that handlers rely on."""
+
+    def str(self, name: builtins.str, *, required: builtins.bool = False,
+            default: builtins.str | None = None,
+            max_length: builtins.int | None = None) -> Any:
+        ...
+
+    def int(self, name: builtins.str, *, required: builtins.bool = False,
+            default: builtins.int | None = None, minimum: builtins.int | None = None,
+            maximum: builtins.int | None = None) -> Any:
+        ...
+
+    def bool(self, name: builtins.str, *, default: builtins.bool | None = None) -> Any:
+        ...
+
+    def json(self, name: builtins.str, *, required: builtins.bool = False) -> Any:
+        ...
+
+    def list(self, prefix: builtins.str) -> Sequence[Any]:
+        ...

@@ -1,0 +1,1 @@
+"""The products: one package each, with models, backend operations, handlers and errors."""

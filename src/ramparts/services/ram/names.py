@@ -1,0 +1,43 @@
+"""RAM names and resource names: what a valid name is, and the ARN of each entity."""
+
+from __future__ import annotations
+
+import re
+
+from ramparts.services.ram.errors import InvalidParameter
+
+__all__ = ["check_name", "entity_arn", "key_of"]
+
+# [doc: CreateUser; CreateGroup; CreateRole; CreatePolicy]: user and group names 1-64 characters
+# of letters, digits, `.`, `@`, `-`, `_`; role names 1-64 of letters, digits, `.`, `-`; policy
+# names 1-128 of letters, digits, `-`.
+_SHAPES = {
+    "UserName": (re.compile(r"[A-Za-z0-9.@_-]+"), 64),
+    "GroupName": (re.compile(r"[A-Za-z0-9.@_-]+"), 64),
+    "RoleName": (re.compile(r"[A-Za-z0-9.-]+"), 64),
+    "PolicyName": (re.compile(r"[A-Za-z0-9-]+"), 128),
+}
+
+
+def check_name(parameter: str, value: str) -> str:
+    shape, limit = _SHAPES[parameter]
+    if not 1 <= len(value) <= limit:
+        raise InvalidParameter(
+            f"{parameter}.Length",
+            f'The parameter - "{parameter}" MUST be in the range of 1 and {limit}.',
+        )
+    if not shape.fullmatch(value):
+        raise InvalidParameter(
+            f"{parameter}.InvalidChars", f'The parameter - "{parameter}" contains invalid chars.'
+        )
+    return value
+
+
+def key_of(name: str) -> str:
+    """The lookup key of a name: RAM names are unique regardless of case."""
+    return name.lower()
+
+
+def entity_arn(account_id: str, kind: str, name: str) -> str:
+    """`acs:ram::<account>:<kind>/<name>`, the form RAM returns."""
+    return f"acs:ram::{account_id}:{kind}/{name}"
