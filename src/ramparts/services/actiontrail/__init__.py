@@ -1,0 +1,1 @@
+"""ActionTrail: the record of every call, its search, delivery and verification."""

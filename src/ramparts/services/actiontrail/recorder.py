@@ -1,0 +1,127 @@
+"""The trail's single choke point: one hash-chained event per API call, in the call's transaction.
+
+Events are chained per store: each carries the hash of the one before it, and appends are
+serialized by a named lock so that several server replicas on one PostgreSQL still build one
+order. If the event cannot be written the transaction fails, and the call with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ramparts.core.clock import format_iso8601
+from ramparts.core.context import Caller, CallerKind, RequestContext
+from ramparts.store.base import Transaction
+
+__all__ = ["GENESIS_HASH", "CallRecord", "canonical", "event_hash", "record_event"]
+
+GENESIS_HASH = "0" * 64
+CHAIN_LOCK = "actiontrail-chain"
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """What the trail needs to know about one finished call (already redacted)."""
+
+    context: RequestContext
+    event_type: str
+    rw: str
+    request_parameters: Mapping[str, str]
+    response_elements: Any
+    error_code: str
+    error_message: str
+    resources: Sequence[tuple[str, str]]
+    caller: Caller | None
+    additional: Mapping[str, Any]
+
+
+def canonical(body: Mapping[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(previous: str, body_text: str) -> str:
+    return hashlib.sha256(f"{previous}\n{body_text}".encode()).hexdigest()
+
+
+def _identity(caller: Caller | None, account_id: str) -> dict[str, Any]:
+    if caller is None:
+        return {"type": "anonymous", "accountId": account_id, "principalId": "",
+                "userName": "", "accessKeyId": ""}
+    identity: dict[str, Any] = {
+        "type": str(caller.kind),
+        "principalId": caller.principal_id,
+        "accountId": caller.account_id,
+        "accessKeyId": caller.access_key_id,
+        "userName": caller.display_name,
+        "arn": caller.arn,
+        "sessionContext": {
+            "attributes": {
+                "mfaAuthenticated": "true" if caller.mfa_present else "false",
+                "creationDate": format_iso8601(caller.session_created_at)
+                if caller.session_created_at else "",
+            }
+        },
+    }
+    if caller.kind is CallerKind.ROLE_SESSION:
+        identity["sessionContext"]["sessionIssuer"] = {"type": "role", "userName": caller.name}
+    return identity
+
+
+def build_event(record: CallRecord, event_id: str) -> dict[str, Any]:
+    """The event in ActionTrail's schema [doc: Management event structure]."""
+    context = record.context
+    referenced: dict[str, list[str]] = {}
+    for resource_type, name in record.resources:
+        referenced.setdefault(resource_type, [])
+        if name not in referenced[resource_type]:
+            referenced[resource_type].append(name)
+    return {
+        "eventId": event_id,
+        "eventVersion": 1,
+        "eventName": context.action,
+        "eventType": record.event_type,
+        "eventCategory": "Management",
+        "eventRW": record.rw,
+        "eventSource": context.host,
+        "eventTime": format_iso8601(context.now),
+        "acsRegion": context.region,
+        "serviceName": context.product,
+        "apiVersion": context.version,
+        "requestId": context.request_id,
+        "sourceIpAddress": context.source_ip,
+        "userAgent": context.user_agent,
+        "userIdentity": _identity(record.caller, context.account_id),
+        "requestParameters": dict(record.request_parameters),
+        "responseElements": record.response_elements,
+        "errorCode": record.error_code,
+        "errorMessage": record.error_message,
+        "additionalEventData": dict(record.additional),
+        "referencedResources": referenced,
+        "resourceName": ";".join(name for _, name in record.resources),
+        "recipientAccountId": context.account_id,
+    }
+
+
+def record_event(tx: Transaction, record: CallRecord) -> dict[str, Any]:
+    """Append the call's event to the chain inside `tx`; the event written."""
+    tx.lock(CHAIN_LOCK)
+    last = tx.query_one("SELECT seq, hash FROM trail_events ORDER BY seq DESC LIMIT 1")
+    seq = 1 if last is None else int(last["seq"]) + 1
+    previous = GENESIS_HASH if last is None else str(last["hash"])
+    event = build_event(record, record.context.request_id)
+    body = canonical(event)
+    caller = record.caller
+    tx.execute(
+        "INSERT INTO trail_events (seq, event_id, account_id, event_time, event_name, event_rw, "
+        "service_name, principal_name, access_key_id, error_code, body, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, event["eventId"], record.context.account_id, event["eventTime"],
+         event["eventName"], event["eventRW"], event["serviceName"],
+         caller.display_name if caller else "", caller.access_key_id if caller else "",
+         record.error_code, body, previous, event_hash(previous, body)),
+    )
+    return event
