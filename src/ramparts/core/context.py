@@ -9,7 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-__all__ = ["Caller", "CallerKind", "ParamSource", "RequestContext"]
+__all__ = [
+    "Caller", "CallerKind", "ParamSource", "RequestContext", "condition_keys",
+]
 
 
 class CallerKind(StrEnum):
@@ -60,6 +62,19 @@ class RequestContext:
     version: str
     action: str
     host: str
+
+
+def condition_keys(context: RequestContext) -> dict[builtins.str, builtins.str]:
+    """The global condition keys RAM fills from a request [doc: Policy elements]."""
+    return {
+        "acs:SourceIp": context.source_ip,
+        "acs:SecureTransport": "true" if context.secure else "false",
+        "acs:MFAPresent": "true" if context.caller.mfa_present else "false",
+        "acs:CurrentTime": context.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "acs:UserAgent": context.user_agent,
+        "acs:AccessId": context.caller.access_key_id,
+        "acs:PrincipalArn": context.caller.arn,
+    }
 
 
 class ParamSource(Protocol):

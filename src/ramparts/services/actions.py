@@ -32,7 +32,8 @@ class ActionSpec:
     `ram_action` and `resource` are what RAM checks before the handler runs; `rw` is
     ActionTrail's eventRW; `sensitive` names request parameters the trail must never hold and
     `secret_response` response fields it must never hold; `public` actions are those callable
-    without a signature (sign-in), which authenticate inside their handler.
+    without a signature (sign-in), which authenticate inside their handler; `authorize` is False
+only for actions RAM documents as needing no permission (sts:GetCallerIdentity).
     """
 
     product: Product
@@ -44,6 +45,7 @@ class ActionSpec:
     sensitive: frozenset[str] = frozenset()
     secret_response: frozenset[str] = frozenset()
     public: bool = False
+    authorize: bool = True
 
 
 @dataclass
@@ -63,6 +65,7 @@ class ActionTable:
         sensitive: Iterable[str] = (),
         secret_response: Iterable[str] = (),
         public: bool = False,
+        authorize: bool = True,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             if name in self.specs:
@@ -77,6 +80,7 @@ class ActionTable:
                 sensitive=frozenset(sensitive),
                 secret_response=frozenset(secret_response),
                 public=public,
+                authorize=authorize,
             )
             return handler
 

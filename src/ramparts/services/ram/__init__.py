@@ -1,0 +1,1 @@
+"""RAM: users, groups, roles, policies, AccessKeys, passwords and MFA."""

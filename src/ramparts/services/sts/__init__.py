@@ -1,0 +1,1 @@
+"""STS: temporary credentials for roles and signed-in users."""
