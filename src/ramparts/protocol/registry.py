@@ -1,0 +1,51 @@
+"""(Version, Action) -> the action's declaration, for every product the server speaks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ramparts.core.errors import ServiceError
+from ramparts.services.actions import ActionSpec, ActionTable
+
+__all__ = ["InvalidApiNotFound", "Registry", "default_registry"]
+
+
+class InvalidApiNotFound(ServiceError):
+    code = "InvalidApi.NotFound"
+    http_status = 404
+
+
+class Registry:
+    """Dispatch is by API version and action name: versions are unique per product, while
+    action names repeat across products [ALIBABA-API 1.3]."""
+
+    def __init__(self, tables: Iterable[ActionTable]) -> None:
+        self._specs: dict[tuple[str, str], ActionSpec] = {}
+        for table in tables:
+            for spec in table:
+                self._specs[(spec.product.version, spec.name)] = spec
+
+    def lookup(self, version: str, action: str) -> ActionSpec:
+        spec = self._specs.get((version, action))
+        if spec is None:
+            raise InvalidApiNotFound(
+                f"Specified api is not found, please check your url and method: {action} "
+                f"(version {version})."
+            )
+        return spec
+
+    def __iter__(self) -> Iterator[ActionSpec]:
+        return iter(sorted(self._specs.values(), key=lambda s: (s.product.name, s.name)))
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
+def default_registry() -> Registry:
+    """Every product this server implements."""
+    from ramparts.services.ram import group_role_handlers, policy_handlers, user_handlers
+    from ramparts.services.ram.product import RAM
+    from ramparts.services.sts.handlers import STS
+
+    del group_role_handlers, policy_handlers, user_handlers  # imported for their declarations
+    return Registry([RAM, STS])
