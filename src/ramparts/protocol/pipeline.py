@@ -14,7 +14,7 @@ from ramparts.core.errors import ServiceError
 from ramparts.protocol.authenticate import Authenticated, authenticate
 from ramparts.protocol.authorize import check_access
 from ramparts.protocol.envelope import HttpResponse, error_response, success_response
-from ramparts.protocol.errors import InternalError, SignatureNonceUsed
+from ramparts.protocol.errors import InternalError, InvalidParameter, SignatureNonceUsed
 from ramparts.protocol.params import Params, parse_form, route_of
 from ramparts.protocol.registry import Registry
 from ramparts.protocol.signing import (
@@ -77,14 +77,16 @@ class Pipeline:
             return self._refuse(wire, request_id, attempt, error)
         except Exception:  # a defect: answer InternalError, never a traceback
             log.exception("request %s failed unexpectedly", request_id)
-            error = InternalError("The request processing has failed due to some unknown error.")
-            return self._refuse(wire, request_id, attempt, error)
+            fault = InternalError("The request processing has failed due to some unknown error.")
+            return self._refuse(wire, request_id, attempt, fault)
         finally:
             self._calls += 1
             if self._calls % NONCE_PURGE_EVERY == 0:
                 self._purge_nonces(now)
 
     def _serve(self, wire: WireRequest, request_id: str, attempt: _Attempt) -> HttpResponse:
+        if wire.malformed is not None:
+            raise InvalidParameter(wire.malformed)
         form = parse_form(wire, MAX_BODY)
         attempt.version, attempt.action = route_of(wire, form)
         params = Params(wire.query, form)

@@ -14,7 +14,9 @@ class WireRequest:
 
     `query` holds the decoded query parameters in the order received (`+` already read as a
     space); `headers` maps lower-case header names to values (a repeated header's values joined
-    with ","); `body` is the raw body; `source_ip` and `secure` describe the connection.
+    with ","); `body` is the raw body; `source_ip` and `secure` describe the connection;
+    `malformed` says why the HTTP layer could not read the request (bad encoding, body too
+    large), in which case the request is answered with an error and recorded.
     """
 
     method: str
@@ -25,6 +27,7 @@ class WireRequest:
     source_ip: str = "127.0.0.1"
     secure: bool = False
     raw_query: str = field(default="", compare=False)
+    malformed: str | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
