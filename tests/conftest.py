@@ -60,24 +60,51 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+class PostgresDatabases:
+    """Creates fresh PostgreSQL databases for a test session and drops them at its end."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        import psycopg
+
+        name = f"ramparts_test_{os.getpid()}_{len(self.created)}"
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop_all(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            for name in self.created:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Any:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+def postgres_databases() -> Any:
+    """A factory of fresh PostgreSQL databases; fails in CI and skips elsewhere when
+    PostgreSQL is not reachable."""
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a runtime dependency
         pytest.fail("psycopg is not installed")
-    name = f"ramparts_test_{os.getpid()}"
     try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
+        psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5).close()
     except psycopg.Error as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI: {exc}")
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-    with admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    databases = PostgresDatabases(POSTGRES_ADMIN_URL)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_databases: PostgresDatabases) -> str:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    return postgres_databases.create()

@@ -24,6 +24,7 @@ from ramparts.protocol.signing import (
     verify_signature,
 )
 from ramparts.protocol.wire import WireRequest
+from ramparts.services.accounts import AccountRecord
 from ramparts.services.actions import ActionSpec
 from ramparts.services.actiontrail.recorder import CallRecord, record_event
 from ramparts.services.actiontrail.redaction import Redactor
@@ -31,19 +32,12 @@ from ramparts.services.call import Call, ServiceEnv
 from ramparts.services.ram.access_keys import AccessKeyBackend
 from ramparts.store.base import Store, StoreError, Transaction
 
-__all__ = ["Account", "Pipeline"]
+__all__ = ["Pipeline"]
 
 log = logging.getLogger("ramparts.requests")
 MAX_BODY = 1024 * 1024  # bytes; larger bodies are refused before parsing
 NONCE_WINDOW = timedelta(minutes=15)
 NONCE_PURGE_EVERY = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    account_id: str
-    alias: str
-    region: str
 
 
 @dataclass
@@ -59,7 +53,7 @@ class _Attempt:
 
 
 class Pipeline:
-    def __init__(self, store: Store, env: ServiceEnv, registry: Registry, account: Account,
+    def __init__(self, store: Store, env: ServiceEnv, registry: Registry, account: AccountRecord,
                  redactor: Redactor) -> None:
         self.store, self.env, self.registry = store, env, registry
         self.account, self.redactor = account, redactor

@@ -43,9 +43,19 @@ class Registry:
 
 def default_registry() -> Registry:
     """Every product this server implements."""
-    from ramparts.services.ram import group_role_handlers, policy_handlers, user_handlers
-    from ramparts.services.ram.product import RAM
+    from ramparts.services.ram import (
+        group_role_handlers,
+        ims_handlers,
+        login_handlers,
+        mfa_handlers,
+        policy_handlers,
+        settings_handlers,
+        user_handlers,
+    )
+    from ramparts.services.ram.product import IMS, RAM
     from ramparts.services.sts.handlers import STS
 
-    del group_role_handlers, policy_handlers, user_handlers  # imported for their declarations
-    return Registry([RAM, STS])
+    # imported for their declarations
+    del group_role_handlers, ims_handlers, login_handlers, mfa_handlers, policy_handlers
+    del settings_handlers, user_handlers
+    return Registry([RAM, IMS, STS])

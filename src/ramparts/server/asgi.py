@@ -1,0 +1,87 @@
+"""The HTTP edge: an ASGI application that turns each request into a WireRequest for the
+pipeline and writes its answer back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ramparts.protocol.pipeline import MAX_BODY, Pipeline
+from ramparts.protocol.wire import WireRequest
+
+__all__ = ["ApiApp"]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]},{text}" if key in headers else text
+    return headers
+
+
+def _query(raw: bytes) -> tuple[list[tuple[str, str]], str | None]:
+    try:
+        return parse_qsl(raw.decode("ascii"), keep_blank_values=True, encoding="utf-8",
+                         errors="strict"), None
+    except UnicodeError:
+        return [], "The query string is not valid UTF-8 percent-encoded text."
+
+
+class ApiApp:
+    """Serves every API call on `POST /` (and `GET /`, which RPC permits)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body, too_large = await self._body(receive)
+        query, malformed = _query(scope.get("query_string", b""))
+        if too_large:
+            malformed = f"The request body is larger than {MAX_BODY} bytes."
+        client = scope.get("client") or ("127.0.0.1", 0)
+        wire = WireRequest(
+            method=scope["method"], path=scope.get("path", "/"), query=query,
+            headers=_headers(scope.get("headers", [])), body=body, source_ip=client[0],
+            secure=scope.get("scheme") == "https",
+            raw_query=scope.get("query_string", b"").decode("latin-1"), malformed=malformed,
+        )
+        response = self.pipeline.handle(wire)
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": [(k.encode(), v.encode()) for k, v in response.headers]})
+        await send({"type": "http.response.body", "body": response.body})
+
+    @staticmethod
+    async def _body(receive: Receive) -> tuple[bytes, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                return b"", True
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), False
+
+    @staticmethod
+    async def _lifespan(receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,49 @@
+"""Running the API over HTTP(S) with uvicorn: one event loop, no access log of query strings
+(an RPC query can carry a password), a line per call with its request id instead."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+
+import uvicorn
+
+from ramparts.server.asgi import ApiApp
+from ramparts.server.config import ServerConfig
+from ramparts.server.runtime import Runtime
+
+__all__ = ["bind", "build_server"]
+
+
+def build_server(config: ServerConfig, runtime: Runtime, *, log_level: str = "info"
+                 ) -> uvicorn.Server:
+    """A uvicorn server for the runtime's pipeline; `server.run()` serves until a signal,
+    `server.run(sockets=[...])` on sockets bound by the caller."""
+    logging.getLogger("ramparts").setLevel(log_level.upper())
+    settings = uvicorn.Config(
+        ApiApp(runtime.pipeline),
+        host=config.host,
+        port=config.port,
+        access_log=False,
+        log_level=log_level,
+        lifespan="off",
+        server_header=False,
+        date_header=True,
+        ssl_certfile=str(config.tls_cert) if config.tls_cert else None,
+        ssl_keyfile=str(config.tls_key) if config.tls_key else None,
+        ssl_version=ssl.PROTOCOL_TLS_SERVER,
+        timeout_keep_alive=30,
+    )
+    return uvicorn.Server(settings)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0: a free one, read back with getsockname)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock

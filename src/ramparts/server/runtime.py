@@ -1,0 +1,108 @@
+"""Wiring: the store, the root key, the services and the request pipeline of one server."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ramparts.core.clock import Clock, SystemClock
+from ramparts.core.ids import IdGenerator, RandomIds
+from ramparts.crypto.keyring import (
+    KEY_FILE_NAME,
+    ROOT_KEY_ENV,
+    KeyringError,
+    Sealer,
+    create_key_file,
+    load_root_key,
+)
+from ramparts.crypto.passwords import hash_password
+from ramparts.policy.cache import PolicyCache
+from ramparts.policy.catalog import Catalog
+from ramparts.protocol.pipeline import Pipeline
+from ramparts.protocol.registry import default_registry
+from ramparts.services.accounts import AccountRecord, Bootstrap, create_account, find_account
+from ramparts.services.actiontrail.redaction import Redactor
+from ramparts.services.call import ServiceEnv
+from ramparts.store.base import Store
+from ramparts.store.factory import open_store
+from ramparts.store.migrations import migrate
+
+__all__ = ["DEFAULT_REGION", "NotInitialized", "Runtime", "initialize", "open_runtime"]
+
+DEFAULT_REGION = "cn-hangzhou"
+ROOT_PASSWORD_LENGTH = 24
+
+
+class NotInitialized(KeyringError):
+    """The data dir or database holds no account yet."""
+
+
+@dataclass
+class Runtime:
+    """A server's long-lived parts; `close` releases the store."""
+
+    store: Store
+    env: ServiceEnv
+    account: AccountRecord
+    pipeline: Pipeline
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _sealer(data_dir: Path, environ: Mapping[str, str], *, create: bool) -> Sealer:
+    key_file = data_dir / KEY_FILE_NAME
+    if create and ROOT_KEY_ENV not in environ and not key_file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return Sealer(create_key_file(key_file))
+    return Sealer(load_root_key(data_dir, environ))
+
+
+def _env(sealer: Sealer, clock: Clock, ids: IdGenerator) -> ServiceEnv:
+    return ServiceEnv(clock=clock, ids=ids, sealer=sealer, catalog=Catalog(),
+                      policies=PolicyCache())
+
+
+def initialize(data_dir: Path, environ: Mapping[str, str], *, database_url: str | None = None,
+               alias: str | None = None, region: str = DEFAULT_REGION,
+               clock: Clock | None = None, ids: IdGenerator | None = None) -> Bootstrap | None:
+    """Create the root key (unless the environment supplies one), the schema and the account;
+    None when the store already holds an account (nothing is changed then)."""
+    clock, ids = clock or SystemClock(), ids or RandomIds()
+    sealer = _sealer(data_dir, environ, create=True)
+    if database_url is None:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    store = open_store(database_url, data_dir)
+    try:
+        migrate(store)
+        env = _env(sealer, clock, ids)
+        with store.transaction() as tx:
+            tx.lock("account-bootstrap")
+            if find_account(tx) is not None:
+                return None
+            password = ids.token(ROOT_PASSWORD_LENGTH)
+            return create_account(tx, env, alias=alias or "", region=region,
+                                  password_hash=hash_password(password), root_password=password)
+    finally:
+        store.close()
+
+
+def open_runtime(data_dir: Path, environ: Mapping[str, str], *, database_url: str | None = None,
+                 clock: Clock | None = None, ids: IdGenerator | None = None) -> Runtime:
+    """Everything `serve` needs, from an initialized data dir or database."""
+    clock, ids = clock or SystemClock(), ids or RandomIds()
+    sealer = _sealer(data_dir, environ, create=False)
+    store = open_store(database_url, data_dir)
+    try:
+        migrate(store)
+        with store.transaction() as tx:
+            account = find_account(tx)
+        if account is None:
+            raise NotInitialized("no account in this store yet; run `ramparts init` first")
+    except BaseException:
+        store.close()
+        raise
+    env = _env(sealer, clock, ids)
+    pipeline = Pipeline(store, env, default_registry(), account, Redactor(sealer.redaction_key))
+    return Runtime(store, env, account, pipeline)
