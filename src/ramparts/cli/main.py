@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ramparts import __version__
 from ramparts.cli.errors import UsageError
 from ramparts.cli.policy_commands import add_policy_commands
+from ramparts.cli.server_commands import add_server_commands
 from ramparts.policy.catalog import Catalog
 
 __all__ = ["build_parser", "main"]
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ramparts {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_policy_commands(commands)
+    add_server_commands(commands)
     return parser
 
 

@@ -10,7 +10,15 @@ from urllib.parse import parse_qsl
 from ramparts.protocol.pipeline import MAX_BODY, Pipeline
 from ramparts.protocol.wire import WireRequest
 
-__all__ = ["ApiApp"]
+__all__ = ["MAX_HEADERS", "MAX_QUERY", "ApiApp"]
+
+# Bytes of header names and values together: an SDK request sends about 1 kB (an STS token
+# adds a few hundred bytes). Larger requests are answered with an error and nothing of their
+# headers or query reaches the pipeline (the user agent would go to the trail).
+MAX_HEADERS = 64 * 1024
+# Bytes of the raw query string: RPC calls carry every business parameter there, a policy
+# document percent-encoded included.
+MAX_QUERY = MAX_BODY
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -47,15 +55,25 @@ class ApiApp:
         if scope["type"] != "http":
             return
         body, too_large = await self._body(receive)
-        query, malformed = _query(scope.get("query_string", b""))
-        if too_large:
+        raw_headers = scope.get("headers", [])
+        raw_query = scope.get("query_string", b"")
+        header_bytes = sum(len(name) + len(value) for name, value in raw_headers)
+        malformed: str | None = None
+        if header_bytes > MAX_HEADERS:
+            malformed = f"The request headers are larger than {MAX_HEADERS} bytes."
+        elif len(raw_query) > MAX_QUERY:
+            malformed = f"The request query string is larger than {MAX_QUERY} bytes."
+        elif too_large:
             malformed = f"The request body is larger than {MAX_BODY} bytes."
+        if malformed is not None:
+            raw_headers, raw_query, body = [], b"", b""
+        query, unreadable = _query(raw_query)
         client = scope.get("client") or ("127.0.0.1", 0)
         wire = WireRequest(
             method=scope["method"], path=scope.get("path", "/"), query=query,
-            headers=_headers(scope.get("headers", [])), body=body, source_ip=client[0],
-            secure=scope.get("scheme") == "https",
-            raw_query=scope.get("query_string", b"").decode("latin-1"), malformed=malformed,
+            headers=_headers(raw_headers), body=body, source_ip=client[0],
+            secure=scope.get("scheme") == "https", raw_query=raw_query.decode("latin-1"),
+            malformed=malformed or unreadable,
         )
         response = self.pipeline.handle(wire)
         await send({"type": "http.response.start", "status": response.status,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import ssl
 
 import uvicorn
 
@@ -14,6 +13,8 @@ from ramparts.server.config import ServerConfig
 from ramparts.server.runtime import Runtime
 
 __all__ = ["bind", "build_server"]
+
+GRACEFUL_SHUTDOWN_SECONDS = 2
 
 
 def build_server(config: ServerConfig, runtime: Runtime, *, log_level: str = "info"
@@ -32,8 +33,9 @@ def build_server(config: ServerConfig, runtime: Runtime, *, log_level: str = "in
         date_header=True,
         ssl_certfile=str(config.tls_cert) if config.tls_cert else None,
         ssl_keyfile=str(config.tls_key) if config.tls_key else None,
-        ssl_version=ssl.PROTOCOL_TLS_SERVER,
         timeout_keep_alive=30,
+        # A TLS client that never answers close_notify would otherwise hold shutdown forever.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return uvicorn.Server(settings)
 

@@ -21,11 +21,17 @@ from ramparts.policy.cache import PolicyCache
 from ramparts.policy.catalog import Catalog
 from ramparts.protocol.pipeline import Pipeline
 from ramparts.protocol.registry import default_registry
-from ramparts.services.accounts import AccountRecord, Bootstrap, create_account, find_account
+from ramparts.services.accounts import (
+    AccountRecord,
+    Bootstrap,
+    create_account,
+    find_account,
+    root_key_opens_the_store,
+)
 from ramparts.services.actiontrail.redaction import Redactor
 from ramparts.services.call import ServiceEnv
 from ramparts.store.base import Store
-from ramparts.store.factory import open_store
+from ramparts.store.factory import SQLITE_FILE_NAME, open_store
 from ramparts.store.migrations import migrate
 
 __all__ = ["DEFAULT_REGION", "NotInitialized", "Runtime", "initialize", "open_runtime"]
@@ -73,6 +79,8 @@ def initialize(data_dir: Path, environ: Mapping[str, str], *, database_url: str 
     sealer = _sealer(data_dir, environ, create=True)
     if database_url is None:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # SQLite gives its -wal and -shm files the database file's mode: 0600 for all three.
+        (data_dir / SQLITE_FILE_NAME).touch(mode=0o600)
     store = open_store(database_url, data_dir)
     try:
         migrate(store)
@@ -100,9 +108,15 @@ def open_runtime(data_dir: Path, environ: Mapping[str, str], *, database_url: st
             account = find_account(tx)
         if account is None:
             raise NotInitialized("no account in this store yet; run `ramparts init` first")
+        env = _env(sealer, clock, ids)
+        with store.transaction() as tx:
+            if not root_key_opens_the_store(tx, env, account):
+                raise KeyringError(
+                    f"the root key (key id {sealer.key_id.hex()}) is not the one this "
+                    "account's values were sealed with; start with the original key file or "
+                    f"{ROOT_KEY_ENV}")
     except BaseException:
         store.close()
         raise
-    env = _env(sealer, clock, ids)
     pipeline = Pipeline(store, env, default_registry(), account, Redactor(sealer.redaction_key))
     return Runtime(store, env, account, pipeline)

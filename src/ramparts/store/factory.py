@@ -6,16 +6,18 @@ from pathlib import Path
 
 from ramparts.store.base import Store, StoreError
 
-__all__ = ["open_store"]
+__all__ = ["SQLITE_FILE_NAME", "open_store"]
+
+SQLITE_FILE_NAME = "ramparts.db"
 
 
 def open_store(database_url: str | None, data_dir: Path) -> Store:
-    """PostgreSQL for `postgresql://...`, SQLite for `sqlite:///path`, else `ramparts.db` in
+    """PostgreSQL for `postgresql://...`, SQLite for `sqlite:///path`, else SQLITE_FILE_NAME in
     the data dir."""
     if database_url is None:
         from ramparts.store.sqlite import SQLiteStore
 
-        return SQLiteStore(data_dir / "ramparts.db")
+        return SQLiteStore(data_dir / SQLITE_FILE_NAME)
     if database_url.startswith(("postgresql://", "postgres://")):
         from ramparts.store.postgres import PostgresStore
 

@@ -1,0 +1,7 @@
+"""`python -m ramparts`: the `ramparts` command."""
+
+import sys
+
+from ramparts.cli.main import main
+
+sys.exit(main())
