@@ -88,10 +88,11 @@ def assume_role(call: Call) -> dict[str, Any]:
     if PolicySet([trust]).decide(request).effect is not DecisionEffect.ALLOW:
         raise NoPermission("You are not authorized to do this action. You should be authorized "
                            "by RAM: the role's trust policy does not allow this caller.")
-    credentials = SessionBackend(call.tx, call.env, context.account_id).create(
+    sessions = SessionBackend(call.tx, call.env, context.account_id)
+    credentials = sessions.create(
         kind="role", principal_key=key_of(role.role_name), session_name=session_name,
         duration=timedelta(seconds=duration),
-        source_access_key_id=caller.access_key_id, session_policy=policy,
+        source_access_key_id=sessions.origin_of(caller.access_key_id), session_policy=policy,
         mfa_present=caller.mfa_present)
     call.touched("ACS::RAM::Role", role.role_name)
     return {

@@ -96,6 +96,17 @@ class SessionBackend:
                        row["principal_key"], row["session_name"], row["session_policy"],
                        bool(row["mfa_present"]), parse_iso8601(row["created_at"]), expires)
 
+    def origin_of(self, access_key_id: str) -> str | None:
+        """The long-term AccessKey a new session created by `access_key_id` descends from:
+        the key itself, or for an STS key the origin its own session recorded (role chaining
+        keeps the first key, so disabling or deleting it ends the whole chain: see
+        AccessKeyBackend, which deletes the sessions descending from a key)."""
+        if not access_key_id.startswith("STS."):
+            return access_key_id
+        row = self.tx.query_one("SELECT source_access_key_id FROM sts_sessions WHERE "
+                                "access_key_id = ?", (access_key_id,))
+        return None if row is None else row["source_access_key_id"]
+
     def purge_expired(self) -> int:
         return self.tx.execute("DELETE FROM sts_sessions WHERE expires_at < ?",
                                (format_iso8601(self.env.clock.now()),))
