@@ -17,7 +17,9 @@ from ramparts.core.clock import format_iso8601
 from ramparts.core.context import Caller, CallerKind, RequestContext
 from ramparts.store.base import Transaction
 
-__all__ = ["GENESIS_HASH", "CallRecord", "canonical", "event_hash", "record_event"]
+__all__ = [
+    "GENESIS_HASH", "CallRecord", "canonical", "event_hash", "first_break", "record_event",
+]
 
 GENESIS_HASH = "0" * 64
 CHAIN_LOCK = "actiontrail-chain"
@@ -125,3 +127,20 @@ def record_event(tx: Transaction, record: CallRecord) -> dict[str, Any]:
          record.error_code, body, previous, event_hash(previous, body)),
     )
     return event
+
+
+def first_break(tx: Transaction, batch: int = 1000) -> int | None:
+    """The sequence number of the first event whose link or hash does not verify (a gap in the
+    sequence counts), or None when the whole chain is intact."""
+    previous, expected_seq = GENESIS_HASH, 1
+    while True:
+        rows = tx.query("SELECT seq, body, prev_hash, hash FROM trail_events WHERE seq >= ? "
+                        "ORDER BY seq LIMIT ?", (expected_seq, batch))
+        if not rows:
+            return None
+        for row in rows:
+            seq = int(row["seq"])
+            if (seq != expected_seq or row["prev_hash"] != previous
+                    or row["hash"] != event_hash(previous, str(row["body"]))):
+                return expected_seq if seq != expected_seq else seq
+            previous, expected_seq = str(row["hash"]), seq + 1
