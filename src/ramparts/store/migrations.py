@@ -93,6 +93,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             hash TEXT NOT NULL)""",
         "CREATE INDEX trail_events_by_time ON trail_events (account_id, event_time)",
     ]),
+    (2, "one MFA device per principal, and the stored credential report", [
+        # NULLs are distinct in a unique index (SQLite and PostgreSQL alike): any number of
+        # unbound devices, at most one bound to each user or to the root identity.
+        "CREATE UNIQUE INDEX mfa_devices_by_user ON mfa_devices (account_id, user_key)",
+        """CREATE TABLE credential_reports (
+            account_id TEXT PRIMARY KEY REFERENCES accounts(account_id),
+            generated_at TEXT NOT NULL, content TEXT NOT NULL)""",
+    ]),
 ]
 
 

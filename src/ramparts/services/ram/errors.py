@@ -5,6 +5,7 @@ from __future__ import annotations
 from ramparts.core.errors import ServiceError
 
 __all__ = [
+    "CheckAuthenticationCodeFail",
     "DeleteConflict",
     "EntityAlreadyExists",
     "EntityNotExist",
@@ -68,4 +69,11 @@ class PasswordPolicyError(ServiceError):
 
 class NoPermission(ServiceError):
     code = "NoPermission"
+    http_status = 403
+
+
+class CheckAuthenticationCodeFail(ServiceError):
+    """An MFA code that does not match the device (or was already used)."""
+
+    code = "CheckAuthenticationCodeFail"
     http_status = 403
