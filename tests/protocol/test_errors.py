@@ -10,6 +10,7 @@ from ramparts.protocol import errors
 # (class, Code, HTTP status) [doc: OpenAPI client-side error codes], ALIBABA-API 3.4.
 TABLE: list[tuple[type[errors.GatewayError], str, int]] = [
     (errors.InvalidApiNotFound, "InvalidApi.NotFound", 404),
+    (errors.UnsupportedHTTPMethod, "UnsupportedHTTPMethod", 400),
     (errors.MissingParameter, "MissingParameter", 400),
     (errors.InvalidParameter, "InvalidParameter", 400),
     (errors.InvalidAccessKeyIdNotFound, "InvalidAccessKeyId.NotFound", 404),
@@ -31,7 +32,8 @@ TABLE: list[tuple[type[errors.GatewayError], str, int]] = [
 
 
 def test_every_exported_error_is_in_the_table() -> None:
-    exported = {getattr(errors, name) for name in errors.__all__} - {errors.GatewayError}
+    exported = {getattr(errors, name) for name in errors.__all__} - {errors.GatewayError,
+                                                                     errors.trail_message}
     assert exported == {cls for cls, _, _ in TABLE}
 
 
@@ -70,3 +72,13 @@ def test_signature_mismatch_message_survives_the_old_sdk_split() -> None:
     error = errors.SignatureDoesNotMatch.for_string_to_sign(string_to_sign)
     assert error.message.split(":")[1] == string_to_sign
     assert ":" in errors.SignatureDoesNotMatch().message
+
+
+def test_the_trail_never_gets_the_string_to_sign() -> None:
+    """An RPC string to sign quotes the SecurityToken; the client needs it, the trail not."""
+    string_to_sign = "POST&%2F&SecurityToken%3DCAIStoken"
+    error = errors.SignatureDoesNotMatch.for_string_to_sign(string_to_sign)
+    assert string_to_sign in error.message
+    assert "CAIS" not in errors.trail_message(error)
+    assert errors.trail_message(errors.InvalidParameter("Plain.")) == "Plain."
+    assert errors.trail_message(ServiceError("Not a gateway error.")) == "Not a gateway error."

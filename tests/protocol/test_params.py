@@ -43,8 +43,12 @@ def test_form_content_type_parameters_are_ignored() -> None:
 
 
 @pytest.mark.parametrize("content_type", [None, "application/json", "text/plain"])
-def test_other_bodies_are_not_parameters(content_type: str | None) -> None:
-    assert parse_form(wire(b"a=1", content_type=content_type), 1024) == []
+def test_other_bodies_are_refused_not_ignored(content_type: str | None) -> None:
+    """Ignored, their parameters would silently go missing (and RPC does not sign them)."""
+    error = error_of(parse_form, wire(b"a=1", content_type=content_type), 1024)
+    assert (error.error_code, error.http_status) == ("InvalidParameter", 400)
+    assert FORM in error.message
+    assert parse_form(wire(b"", content_type=content_type), 1024) == []
 
 
 def test_empty_form_body_is_no_parameters() -> None:
@@ -115,6 +119,31 @@ def test_route_missing_is_named(query: list[tuple[str, str]], code: str) -> None
     error = error_of(route_of, wire(query=query), [])
     assert error.error_code == code
     assert error.message == f"{code.removeprefix('Missing')} is mandatory for this action."
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"])
+def test_route_refuses_methods_other_than_get_and_post(method: str) -> None:
+    request = WireRequest(method, "/", [("Action", "ListUsers"), ("Version", "2015-05-01")],
+                          {})
+    error = error_of(route_of, request, [])
+    assert (error.error_code, error.http_status) == ("UnsupportedHTTPMethod", 400)
+
+
+@pytest.mark.parametrize("path", ["", "/x", "//", "/ram/", "/../"])
+def test_route_refuses_paths_other_than_the_root(path: str) -> None:
+    request = WireRequest("GET", path, [("Action", "ListUsers"), ("Version", "2015-05-01")],
+                          {})
+    error = error_of(route_of, request, [])
+    assert (error.error_code, error.http_status) == ("InvalidApi.NotFound", 404)
+
+
+@pytest.mark.parametrize("name", ["Action", "Version"])
+def test_route_refuses_overlong_values(name: str) -> None:
+    query = {"Action": "ListUsers", "Version": "2015-05-01"}
+    query[name] = "A" * 129
+    error = error_of(route_of, wire(query=list(query.items())), [])
+    assert error.error_code == f"InvalidParameter.{name}"
+    assert "A" * 129 not in error.message
 
 
 def test_route_empty_header_falls_back_to_the_parameter() -> None:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 
 from ramparts.core.errors import ServiceError
+from ramparts.protocol.errors import trail_message
 from ramparts.protocol.signing import (
     ACS3,
     RPC,
@@ -422,6 +423,8 @@ def test_acs3_changed_body_is_refused_as_a_payload_mismatch() -> None:
     assert error.error_code == "SignatureDoesNotMatch"
     assert "x-acs-content-sha256" in error.message
     assert error.message.split(":")[1] == hashlib.sha256(b"SecretData=hunter3").hexdigest()
+    # A hash of a body holding a secret is no business of the trail.
+    assert hashlib.sha256(b"SecretData=hunter3").hexdigest() not in trail_message(error)
 
 
 def test_acs3_changed_body_with_matching_hash_header_is_refused() -> None:
@@ -627,6 +630,9 @@ READ_FAILURES: list[tuple[str, WireRequest, str]] = [
      "IncompleteSignature"),
     ("acs3 NUL nonce", _with_header(_acs3_form_request(), "x-acs-signature-nonce", "a\x00"),
      "InvalidParameter.x-acs-signature-nonce"),
+    ("acs3 overlong nonce",
+     _with_header(_acs3_form_request(), "x-acs-signature-nonce", "n" * 257),
+     "InvalidParameter.x-acs-signature-nonce"),
     ("acs3 unsigned security token",
      _with_header(_acs3_form_request(), "x-acs-security-token", "tok"), "IncompleteSignature"),
     ("acs3 accesskey-id differs from Credential",
@@ -643,6 +649,9 @@ READ_FAILURES: list[tuple[str, WireRequest, str]] = [
      "InvalidSignatureVersion"),
     ("rpc bad timestamp", WireRequest("POST", "/", _rpc_params(Timestamp="1700000000"), {}),
      "InvalidTimeStamp.Format"),
+    ("rpc overlong nonce",
+     WireRequest("POST", "/", _rpc_params(SignatureNonce="n" * 257), {}),
+     "InvalidParameter.SignatureNonce"),
     ("rpc two AccessKeyIds",
      WireRequest("POST", "/", [*_rpc_params(), ("AccessKeyId", "other")], {}),
      "InvalidParameter.AccessKeyId"),

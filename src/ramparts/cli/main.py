@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ramparts import __version__
 from ramparts.cli.errors import UsageError
+from ramparts.cli.login_commands import add_login_commands
 from ramparts.cli.policy_commands import add_policy_commands
 from ramparts.cli.server_commands import add_server_commands
 from ramparts.policy.catalog import Catalog
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_policy_commands(commands)
     add_server_commands(commands)
+    add_login_commands(commands)
     return parser
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ramparts.core.context import Caller, CallerKind
-from ramparts.core.errors import ServiceError
+from ramparts.protocol.errors import InvalidAccessKeyIdInactive, InvalidAccessKeyIdNotFound
 from ramparts.services.call import ServiceEnv
 from ramparts.services.ram.access_keys import AccessKeyBackend
 from ramparts.services.ram.names import entity_arn
@@ -14,16 +14,6 @@ from ramparts.store.base import Transaction
 
 __all__ = ["Authenticated", "InvalidAccessKeyIdInactive", "InvalidAccessKeyIdNotFound",
            "authenticate"]
-
-
-class InvalidAccessKeyIdNotFound(ServiceError):
-    code = "InvalidAccessKeyId.NotFound"
-    http_status = 404
-
-
-class InvalidAccessKeyIdInactive(ServiceError):
-    code = "InvalidAccessKeyId.Inactive"
-    http_status = 400
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,8 @@ __all__ = [
     "ServiceUnavailable",
     "SignatureDoesNotMatch",
     "SignatureNonceUsed",
+    "UnsupportedHTTPMethod",
+    "trail_message",
 ]
 
 # Codes, statuses and message texts follow Alibaba's common gateway error table
@@ -34,7 +36,12 @@ __all__ = [
 
 
 class GatewayError(ServiceError):
-    """A gateway error whose message defaults to the sentence Alibaba documents for its code."""
+    """A gateway error whose message defaults to the sentence Alibaba documents for its code.
+
+    `trail_message` is what the ActionTrail event records: the message itself unless the
+    message quotes request material the trail must not keep (a string to sign carries the
+    SecurityToken of an RPC request).
+    """
 
     default_message: ClassVar[str] = "The request processing has failed due to some unknown error."
 
@@ -44,8 +51,15 @@ class GatewayError(ServiceError):
         *,
         code: str | None = None,
         detail: Mapping[str, Any] | None = None,
+        trail_message: str | None = None,
     ) -> None:
         super().__init__(message or self.default_message, code=code, detail=detail)
+        self.trail_message = trail_message or self.message
+
+
+def trail_message(error: ServiceError) -> str:
+    """The message an error's trail event records (never a quoted string to sign)."""
+    return error.trail_message if isinstance(error, GatewayError) else error.message
 
 
 class InvalidApiNotFound(GatewayError):
@@ -82,6 +96,15 @@ class InvalidParameter(GatewayError):
         """`InvalidParameter.<Name>`; the message names the parameter."""
         return cls(message or f"Specified parameter {name} is not valid.",
                    code=f"InvalidParameter.{name}")
+
+
+class UnsupportedHTTPMethod(GatewayError):
+    """RPC calls are `GET /` or `POST /`; the gateway's code for any other method. Its status
+    is not documented; 400 as for the gateway's other request-shape errors."""
+
+    code = "UnsupportedHTTPMethod"
+    http_status = 400
+    default_message = "This http method is not supported."
 
 
 class InvalidAccessKeyIdNotFound(GatewayError):
@@ -121,8 +144,11 @@ class SignatureDoesNotMatch(GatewayError):
 
     @classmethod
     def for_string_to_sign(cls, string_to_sign: str) -> SignatureDoesNotMatch:
+        """The client gets the string to sign; the trail does not (an RPC string to sign
+        holds the SecurityToken, and the trail keeps the request's parameters anyway)."""
         return cls(f"Specified signature does not match our calculation. "
-                   f"server string to sign is:{string_to_sign}")
+                   f"server string to sign is:{string_to_sign}",
+                   trail_message="Specified signature does not match our calculation.")
 
 
 class InvalidTimeStampFormat(GatewayError):

@@ -9,7 +9,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ramparts.protocol.errors import InvalidParameter, MissingParameter
+from ramparts.protocol.errors import (
+    InvalidApiNotFound,
+    InvalidParameter,
+    MissingParameter,
+    UnsupportedHTTPMethod,
+)
 from ramparts.protocol.wire import WireRequest
 
 __all__ = ["FORM_CONTENT_TYPE", "PROTOCOL_PARAMETERS", "Params", "parse_form", "route_of"]
@@ -24,22 +29,35 @@ PROTOCOL_PARAMETERS = frozenset({
     "SignatureNonce", "SignatureType", "SignatureVersion", "Timestamp", "Version",
 })
 
+# RPC calls are `GET /` or `POST /` [doc: Request syntax and signature method V2 for RPC APIs].
+RPC_METHODS = frozenset({"GET", "POST"})
+RPC_PATH = "/"
+# Longer than any action name or version; a longer value is refused before it is echoed in
+# an error or written to the trail.
+MAX_ROUTE_LENGTH = 128
+
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
 _INDEX = re.compile(r"[1-9][0-9]{0,5}", re.ASCII)
 
 
 def parse_form(request: WireRequest, max_body: int) -> list[tuple[str, str]]:
-    """The form-body parameters, in order; [] unless the body is form-encoded.
+    """The form-body parameters, in order; [] for an empty body.
 
     Some SDK calls put a few parameters in the body (KMS CreateSecret's SecretData), older
     product SDKs put all of them there, and KMS Decrypt sends an empty body with the form
-    content type (ALIBABA-API 1.3, 1.4).
+    content type (ALIBABA-API 1.3, 1.4). A body in any other content type is refused rather
+    than ignored: its parameters would silently go missing (and an RPC signature does not
+    cover it).
     """
     if len(request.body) > max_body:
         # No Alibaba code is documented for an oversized body; InvalidParameter says what to do.
         raise InvalidParameter(f"The request body is larger than {max_body} bytes.")
-    if request.content_type != FORM_CONTENT_TYPE or not request.body:
+    if not request.body:
         return []
+    if request.content_type != FORM_CONTENT_TYPE:
+        sent = request.content_type or "no Content-Type"
+        raise InvalidParameter(f"The request body is sent as {sent[:100]}; parameters in a "
+                               f"request body must be form-encoded ({FORM_CONTENT_TYPE}).")
     try:
         # `+` reads as a space; percent-escapes must decode to UTF-8 too.
         return parse_qsl(request.body.decode("utf-8"), keep_blank_values=True,
@@ -61,8 +79,15 @@ def route_of(request: WireRequest, form: Sequence[tuple[str, str]]) -> tuple[str
     `Action` parameters (RPC) [ALIBABA-API 1.2, 6.2].
 
     When both are sent they must agree: an RPC request does not sign its headers, so a header
-    that disagreed with the signed parameter would reroute a signed call.
+    that disagreed with the signed parameter would reroute a signed call. Every action is
+    served on `GET /` and `POST /` only.
     """
+    if request.method not in RPC_METHODS:
+        raise UnsupportedHTTPMethod(f"This http method is not supported: {request.method[:16]} "
+                                    "(API calls are sent with POST or GET).")
+    if request.path != RPC_PATH:
+        raise InvalidApiNotFound("Specified api is not found, please check your url and method: "
+                                 "API calls are sent to the path /.")
     pairs = [*request.query, *form]
     route: list[str] = []
     for name, header in (("Version", "x-acs-version"), ("Action", "x-acs-action")):
@@ -78,6 +103,9 @@ def route_of(request: WireRequest, form: Sequence[tuple[str, str]]) -> tuple[str
         if "\x00" in value:
             raise InvalidParameter.named(name, f"Specified parameter {name} contains a NUL "
                                                "character.")
+        if len(value) > MAX_ROUTE_LENGTH:
+            raise InvalidParameter.named(name, f"Specified parameter {name} is longer than "
+                                               f"{MAX_ROUTE_LENGTH} characters.")
         route.append(value)
     return route[0], route[1]
 

@@ -9,12 +9,17 @@ from datetime import timedelta
 from typing import Any
 
 from ramparts.core.clock import format_iso8601
-from ramparts.core.context import Caller, RequestContext
+from ramparts.core.context import Caller, CallerKind, RequestContext
 from ramparts.core.errors import ServiceError
 from ramparts.protocol.authenticate import Authenticated, authenticate
 from ramparts.protocol.authorize import check_access
 from ramparts.protocol.envelope import HttpResponse, error_response, success_response
-from ramparts.protocol.errors import InternalError, InvalidParameter, SignatureNonceUsed
+from ramparts.protocol.errors import (
+    InternalError,
+    InvalidParameter,
+    SignatureNonceUsed,
+    trail_message,
+)
 from ramparts.protocol.params import Params, parse_form, route_of
 from ramparts.protocol.registry import Registry
 from ramparts.protocol.signing import (
@@ -87,6 +92,8 @@ class Pipeline:
         attempt.params = params.as_dict()
         spec = self.registry.lookup(attempt.version, attempt.action)
         attempt.spec = spec
+        if spec.public:
+            return self._serve_public(wire, request_id, attempt, spec, params)
         identity = read_signature(wire, form)
         attempt.identity = identity
         check_timestamp(identity, self.env.clock.now())
@@ -101,6 +108,23 @@ class Pipeline:
                 check_access(call, spec, who.session)
             body = spec.handler(call)
             self._mark_used(tx, who, spec)
+            record_event(tx, self._record(call, spec, attempt, body, None))
+        return success_response(request_id, body)
+
+    def _serve_public(self, wire: WireRequest, request_id: str, attempt: _Attempt,
+                      spec: ActionSpec, params: Params) -> HttpResponse:
+        """An unsigned action that authenticates inside its handler (sign-in). Its refusal is
+        committed with what the handler wrote, so a failed attempt still counts."""
+        with self.store.transaction() as tx:
+            call = Call(self._context(wire, request_id, spec, None), params, tx, self.env)
+            try:
+                body = spec.handler(call)
+            except ServiceError as refusal:
+                attempt.caller = call.acting
+                record_event(tx, self._record(call, spec, attempt, None, refusal))
+                return error_response(refusal, request_id, spec.product.host,
+                                      spec.product.name)
+            attempt.caller = call.acting
             record_event(tx, self._record(call, spec, attempt, body, None))
         return success_response(request_id, body)
 
@@ -128,8 +152,6 @@ class Pipeline:
     def _context(self, wire: WireRequest, request_id: str, spec: ActionSpec | None,
                  caller: Caller | None, *, action: str = "", version: str = ""
                  ) -> RequestContext:
-        from ramparts.core.context import CallerKind
-
         anonymous = Caller(CallerKind.USER, self.account.account_id, "", "", "", "")
         return RequestContext(
             request_id=request_id, account_id=self.account.account_id,
@@ -163,16 +185,20 @@ class Pipeline:
         additional: dict[str, Any] = {}
         if attempt.identity is not None and attempt.caller is None:
             additional["claimedAccessKeyId"] = attempt.identity.access_key_id
-        if call.context.caller.access_key_id == "" and attempt.identity is None:
+        if attempt.identity is None and call.acting is None and not (spec and spec.public):
             additional["signature"] = "absent or unreadable"
+        acting = call.acting or attempt.caller
+        if acting is not None and acting.kind is CallerKind.ROOT:
+            additional["rootIdentityUsed"] = "true"  # every use of the root is flagged
+        additional.update(call.event_data)
         return CallRecord(
             context=call.context,
-            event_type="ApiCall",
+            event_type=spec.event_type if spec else "ApiCall",
             rw=spec.rw if spec else "Write",
             request_parameters=self.redactor.parameters(attempt.params or {}, sensitive),
             response_elements=self.redactor.response(body, secret) if body is not None else None,
             error_code=error.error_code if error else "",
-            error_message=error.message if error else "",
+            error_message=trail_message(error) if error else "",
             resources=call.resources,
             caller=attempt.caller,
             additional=additional,

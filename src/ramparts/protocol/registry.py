@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from ramparts.core.errors import ServiceError
+from ramparts.protocol.errors import InvalidApiNotFound
 from ramparts.services.actions import ActionSpec, ActionTable
 
 __all__ = ["InvalidApiNotFound", "Registry", "default_registry"]
-
-
-class InvalidApiNotFound(ServiceError):
-    code = "InvalidApi.NotFound"
-    http_status = 404
 
 
 class Registry:
@@ -23,7 +18,11 @@ class Registry:
         self._specs: dict[tuple[str, str], ActionSpec] = {}
         for table in tables:
             for spec in table:
-                self._specs[(spec.product.version, spec.name)] = spec
+                key = (spec.product.version, spec.name)
+                if key in self._specs:  # one would silently shadow the other
+                    raise ValueError(f"{spec.name} (version {spec.product.version}) is "
+                                     "declared by two tables")
+                self._specs[key] = spec
 
     def lookup(self, version: str, action: str) -> ActionSpec:
         spec = self._specs.get((version, action))
@@ -53,9 +52,10 @@ def default_registry() -> Registry:
         user_handlers,
     )
     from ramparts.services.ram.product import IMS, RAM
+    from ramparts.services.signin.handlers import SIGNIN
     from ramparts.services.sts.handlers import STS
 
     # imported for their declarations
     del group_role_handlers, ims_handlers, login_handlers, mfa_handlers, policy_handlers
     del settings_handlers, user_handlers
-    return Registry([RAM, IMS, STS])
+    return Registry([RAM, IMS, STS, SIGNIN])

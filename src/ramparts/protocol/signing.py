@@ -25,6 +25,7 @@ from ramparts.protocol.wire import WireRequest
 
 __all__ = [
     "ACS3",
+    "MAX_NONCE_LENGTH",
     "REQUIRED_SIGNED_HEADERS",
     "RPC",
     "TIMESTAMP_WINDOW",
@@ -53,6 +54,9 @@ REQUIRED_SIGNED_HEADERS = (
 )
 # The gateway error doc allows 15 minutes of skew either way (ALIBABA-API 2.6).
 TIMESTAMP_WINDOW = timedelta(minutes=15)
+# SDKs send 32 hex digits or a UUID; a nonce is stored (and indexed) until it expires, so an
+# unbounded one could not be (PostgreSQL indexes at most ~2.7 kB per key).
+MAX_NONCE_LENGTH = 256
 
 # `YYYY-MM-DDTHH:MM:SSZ`, UTC, as both schemes document it [doc: V3 request structure and
 # signature; Request syntax and signature method V2 for RPC APIs].
@@ -178,6 +182,13 @@ def _clean(name: str, value: str) -> str:
     return value
 
 
+def _nonce(name: str, value: str) -> str:
+    if len(value) > MAX_NONCE_LENGTH:
+        raise InvalidParameter.named(name, f"Specified parameter {name} is longer than "
+                                           f"{MAX_NONCE_LENGTH} characters.")
+    return value
+
+
 def _single(params: Sequence[tuple[str, str]], name: str) -> str | None:
     """A protocol parameter's one value; the same name with two values is refused."""
     values = {value for key, value in params if key == name}
@@ -243,7 +254,7 @@ def _read_acs3(request: WireRequest, header: str) -> SignedIdentity:
         scheme=ACS3,
         access_key_id=auth.credential,
         security_token=_clean("x-acs-security-token", token.strip()) if token else None,
-        nonce=nonce,
+        nonce=_nonce("x-acs-signature-nonce", nonce),
         timestamp=_parse_timestamp((request.header("x-acs-date") or "").strip()),
         signed_headers=auth.signed_headers,
     )
@@ -270,7 +281,7 @@ def _read_rpc(params: Sequence[tuple[str, str]]) -> SignedIdentity:
         scheme=RPC,
         access_key_id=values["AccessKeyId"],
         security_token=_single(params, "SecurityToken") or None,
-        nonce=values["SignatureNonce"],
+        nonce=_nonce("SignatureNonce", values["SignatureNonce"]),
         timestamp=_parse_timestamp(values["Timestamp"]),
     )
 
@@ -329,9 +340,13 @@ def verify_signature(request: WireRequest, form: Sequence[tuple[str, str]],
         declared = (request.header("x-acs-content-sha256") or "").strip()
         actual = _sha256_hex(request.body)
         if not _same(declared.lower(), actual):
+            # The trail gets no hash of the body: it may hold a password.
             raise SignatureDoesNotMatch(
                 f"Specified signature does not match our calculation. x-acs-content-sha256 "
-                f"differs from the SHA-256 of the request body; server payload hash is:{actual}")
+                f"differs from the SHA-256 of the request body; server payload hash is:{actual}",
+                trail_message="Specified signature does not match our calculation. "
+                              "x-acs-content-sha256 differs from the SHA-256 of the request "
+                              "body.")
         string_to_sign = string_to_sign_acs3(request, identity.signed_headers,
                                              hashed_payload=declared)
         provided = auth.signature

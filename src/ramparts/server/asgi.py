@@ -16,9 +16,10 @@ __all__ = ["MAX_HEADERS", "MAX_QUERY", "ApiApp"]
 # adds a few hundred bytes). Larger requests are answered with an error and nothing of their
 # headers or query reaches the pipeline (the user agent would go to the trail).
 MAX_HEADERS = 64 * 1024
-# Bytes of the raw query string: RPC calls carry every business parameter there, a policy
-# document percent-encoded included.
-MAX_QUERY = MAX_BODY
+# Bytes of the raw query string, where RPC calls carry every business parameter (a 6 kB
+# policy document percent-encodes to at most 55 kB). uvicorn's httptools parser refuses a
+# request target over 64 kB itself, before this application sees it.
+MAX_QUERY = 64 * 1024
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]

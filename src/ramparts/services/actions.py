@@ -32,8 +32,10 @@ class ActionSpec:
     `ram_action` and `resource` are what RAM checks before the handler runs; `rw` is
     ActionTrail's eventRW; `sensitive` names request parameters the trail must never hold and
     `secret_response` response fields it must never hold; `public` actions are those callable
-    without a signature (sign-in), which authenticate inside their handler; `authorize` is False
-only for actions RAM documents as needing no permission (sts:GetCallerIdentity).
+    without a signature (sign-in), which authenticate inside their handler, and whose refusals
+    keep what the handler wrote (a failed sign-in's attempt count) in the transaction that
+    records the refusal; `authorize` is False only for actions RAM documents as needing no
+    permission (sts:GetCallerIdentity); `event_type` is ActionTrail's eventType.
     """
 
     product: Product
@@ -46,6 +48,7 @@ only for actions RAM documents as needing no permission (sts:GetCallerIdentity).
     secret_response: frozenset[str] = frozenset()
     public: bool = False
     authorize: bool = True
+    event_type: str = "ApiCall"
 
 
 @dataclass
@@ -66,6 +69,7 @@ class ActionTable:
         secret_response: Iterable[str] = (),
         public: bool = False,
         authorize: bool = True,
+        event_type: str = "ApiCall",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             if name in self.specs:
@@ -81,6 +85,7 @@ class ActionTable:
                 secret_response=frozenset(secret_response),
                 public=public,
                 authorize=authorize,
+                event_type=event_type,
             )
             return handler
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ramparts.core.clock import Clock
-from ramparts.core.context import ParamSource, RequestContext
+from ramparts.core.context import Caller, ParamSource, RequestContext
 from ramparts.core.ids import IdGenerator
 from ramparts.policy.cache import PolicyCache
 from ramparts.policy.catalog import Catalog
@@ -38,13 +38,17 @@ class ServiceEnv:
 
 @dataclass
 class Call:
-    """One API call inside its transaction. Handlers note the resources they touch."""
+    """One API call inside its transaction. Handlers note the resources they touch; a public
+    action that establishes who is calling (sign-in) names that identity in `acting`, and may
+    add `event_data` (ActionTrail's additionalEventData)."""
 
     context: RequestContext
     params: ParamSource
     tx: Transaction
     env: ServiceEnv
     resources: list[tuple[str, str]] = field(default_factory=list)
+    acting: Caller | None = None
+    event_data: dict[str, Any] = field(default_factory=dict)
 
     def touched(self, resource_type: str, name: str) -> None:
         """Record a resource for the trail event (`ACS::RAM::User`, `alice`)."""
