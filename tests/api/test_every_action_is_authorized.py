@@ -15,7 +15,7 @@ import pytest
 from alibabacloud_ram20150501 import models as ram_models
 from alibabacloud_tea_openapi import models as open_api_models
 from alibabacloud_tea_openapi.client import Client as OpenApiClient
-from darabonba.runtime import RuntimeOptions  # type: ignore[import-untyped]
+from darabonba.runtime import RuntimeOptions
 from Tea.exceptions import TeaException
 
 from ramparts.core.context import Caller, CallerKind, RequestContext

@@ -11,6 +11,7 @@ __all__ = [
     "EntityNotExist",
     "InvalidParameter",
     "LimitExceeded",
+    "MalformedPolicyDocument",
     "NoPermission",
     "PasswordPolicyError",
 ]
@@ -77,3 +78,11 @@ class CheckAuthenticationCodeFail(ServiceError):
 
     code = "CheckAuthenticationCodeFail"
     http_status = 403
+
+
+class MalformedPolicyDocument(ServiceError):
+    """A policy, trust policy or new trust policy document that does not validate; the message
+    names the first error and its JSON path."""
+
+    code = "MalformedPolicyDocument"
+    http_status = 400

@@ -14,6 +14,7 @@ from ramparts.services.ram.errors import (
     EntityNotExist,
     InvalidParameter,
     LimitExceeded,
+    MalformedPolicyDocument,
 )
 from ramparts.services.ram.models import Policy, PolicyVersion
 from ramparts.services.ram.names import check_name, key_of
@@ -39,11 +40,8 @@ def check_document(text: str, *, parameter: str = "PolicyDocument",
               if d.severity is Severity.ERROR]
     if errors:
         first = errors[0]
-        raise InvalidParameter(
-            f"{parameter}.MalformedPolicyDocument" if parameter == "PolicyDocument"
-            else f"{parameter}.Format",
-            f"The policy document is invalid: {first.path}: {first.message}",
-        )
+        raise MalformedPolicyDocument(
+            f"The {parameter} is invalid: {first.path}: {first.message}")
 
 
 class PolicyBackend:
