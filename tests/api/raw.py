@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ramparts.protocol.signing import (
     ACS3,
@@ -28,6 +28,7 @@ __all__ = [
     "ERROR_FIELDS",
     "Answer",
     "Signer",
+    "Target",
     "encode_query",
     "send",
     "timestamp",
@@ -36,6 +37,16 @@ __all__ = [
 # Every error body carries these [ALIBABA-API 3.2].
 ERROR_FIELDS = ("RequestId", "HostId", "Code", "Message", "Recommend")
 FORM = "application/x-www-form-urlencoded"
+
+
+class Target(Protocol):
+    """Where to send: a RunningServer or a ServerProcess."""
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def endpoint(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ def timestamp(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def send(server: RunningServer, method: str = "POST", target: str = "/", *,
+def send(server: Target, method: str = "POST", target: str = "/", *,
          headers: Mapping[str, str] | Sequence[tuple[str, str]] = (),
          body: bytes = b"", host: str | None = None) -> Answer:
     """One request on a fresh connection; `host` replaces the Host header's value."""
@@ -105,7 +116,7 @@ def send(server: RunningServer, method: str = "POST", target: str = "/", *,
 class Signer:
     """Signs requests for one AccessKey the way the SDKs do."""
 
-    server: RunningServer
+    server: Target
     access_key_id: str
     secret: str
     security_token: str | None = None

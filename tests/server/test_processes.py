@@ -16,6 +16,7 @@ from alibabacloud_tea_openapi.models import Config
 from ramparts.services.actiontrail.recorder import first_break
 from ramparts.store.factory import open_store
 from ramparts.testing.process import ServerProcess
+from tests.api.raw import Answer, Signer, encode_query, send
 from tests.conftest import PostgresDatabases
 
 WRITERS = 4
@@ -60,6 +61,13 @@ def test_replicas_on_one_postgres_share_everything(tmp_path: Path,
         seen = _ram(creds, second.endpoint).get_user(ram_models.GetUserRequest(
             user_name="made-on-first")).body.user
         assert seen.display_name == "First"
+        # A nonce used on one replica is refused by the other, for the same signed bytes.
+        signer = Signer(first, creds["AccessKeyId"], creds["AccessKeySecret"])
+        query = signer.rpc_params("GetCallerIdentity", "2015-04-01", nonce="shared-nonce-1")
+        target = "/?" + encode_query(query)
+        assert send(first, "POST", target).status == 200
+        replayed = Answer.error(send(second, "POST", target), 400, "SignatureNonceUsed")
+        assert replayed["Code"] == "SignatureNonceUsed"
         # Both replicas append to one unbroken event chain.
         for index in range(10):
             server = first if index % 2 else second
