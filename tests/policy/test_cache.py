@@ -49,3 +49,15 @@ def test_bounded_and_forgetting() -> None:
     cache.forget("a")
     assert cache.policy_set([first]) is not policy_set
     assert all(source.name != "a" for source, _ in cache._policies)
+
+
+def test_a_set_never_serves_a_policy_recompiled_at_another_revision() -> None:
+    """A version deleted and created again elsewhere (another replica) gets a new revision:
+    the set built from its old text is not reused for the new one."""
+    cache, load = PolicyCache(), _Loader()
+    old = cache.policy(PolicySource("ops", "v1"), load, revision="old text")
+    old_set = cache.policy_set([old])
+    new = cache.policy(PolicySource("ops", "v1"), load, revision="new text")
+    new_set = cache.policy_set([new])
+    assert new_set is not old_set
+    assert new_set.policies == (new,)

@@ -23,7 +23,7 @@ class PolicyCache:
 
     def __init__(self, max_policies: int = 20_000, max_sets: int = 20_000) -> None:
         self._policies: OrderedDict[tuple[PolicySource, str], CompiledPolicy] = OrderedDict()
-        self._sets: OrderedDict[frozenset[PolicySource], PolicySet] = OrderedDict()
+        self._sets: OrderedDict[frozenset[tuple[PolicySource, int]], PolicySet] = OrderedDict()
         self._max_policies = max_policies
         self._max_sets = max_sets
 
@@ -42,8 +42,12 @@ class PolicyCache:
         return compiled
 
     def policy_set(self, policies: Sequence[CompiledPolicy]) -> PolicySet:
-        """The policy set of exactly these policies (in any order), built once."""
-        key = frozenset(p.source for p in policies)
+        """The policy set of exactly these compiled policies (in any order), built once. A set
+        is keyed by the compiled policies themselves, not only by their sources: a version
+        recompiled at another revision (deleted and created again, here or by another replica)
+        never reaches a set built from its old text. The cached set holds its policies, so
+        their identities cannot be reused while it lives."""
+        key = frozenset((p.source, id(p)) for p in policies)
         found = self._sets.get(key)
         if found is not None:
             self._sets.move_to_end(key)
@@ -58,7 +62,7 @@ class PolicyCache:
         """Drop every version of a policy, and every set that holds one of them."""
         for entry in [k for k in self._policies if k[0].name == name]:
             del self._policies[entry]
-        for members in [k for k in self._sets if any(s.name == name for s in k)]:
+        for members in [k for k in self._sets if any(s.name == name for s, _ in k)]:
             del self._sets[members]
 
     def __len__(self) -> int:

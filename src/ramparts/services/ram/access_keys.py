@@ -53,6 +53,8 @@ class AccessKeyBackend:
     def create(self, user_name: str) -> tuple[AccessKey, str]:
         """A new key and its secret; the secret is never readable again."""
         user = self.users.get(user_name)
+        # Counting and inserting under one lock per user keeps the limit across replicas.
+        self.tx.lock(f"ram/access-keys/{self.account_id}/{key_of(user.user_name)}")
         count = self.tx.query_one(
             "SELECT count(*) AS n FROM access_keys WHERE account_id = ? AND user_key = ?",
             (self.account_id, key_of(user.user_name)),

@@ -7,9 +7,10 @@ from typing import Any
 from ramparts.services.call import Call
 from ramparts.services.ram.groups import GroupBackend
 from ramparts.services.ram.models import Group, Role
+from ramparts.services.ram.names import key_of
+from ramparts.services.ram.paging import paged_body, read_page
 from ramparts.services.ram.product import RAM, every, named
 from ramparts.services.ram.roles import RoleBackend
-from ramparts.services.ram.users import page
 
 __all__: list[str] = []
 
@@ -37,14 +38,10 @@ def _role_body(role: Role) -> dict[str, Any]:
             "UpdateDate": role.updated_at}
 
 
-def _paged(call: Call, key: str, inner: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    marker = call.params.str("Marker")
-    max_items = int(call.params.int("MaxItems", default=100, minimum=1, maximum=1000))
-    chosen, following = page(items, marker, max_items)
-    body: dict[str, Any] = {key: {inner: chosen}, "IsTruncated": following is not None}
-    if following is not None:
-        body["Marker"] = following
-    return body
+def _paged(call: Call, outer: str, inner: str, items: list[dict[str, Any]],
+           name_field: str) -> dict[str, Any]:
+    chosen, following = read_page(call, items, lambda item: key_of(item[name_field]))
+    return paged_body(outer, inner, chosen, following)
 
 
 @RAM.action("CreateGroup", resource=named("group", "GroupName"), rw="Write")
@@ -74,7 +71,8 @@ def update_group(call: Call) -> dict[str, Any]:
 
 @RAM.action("ListGroups", resource=every("group"), rw="Read")
 def list_groups(call: Call) -> dict[str, Any]:
-    return _paged(call, "Groups", "Group", [_group_body(g) for g in _groups(call).listing()])
+    return _paged(call, "Groups", "Group", [_group_body(g) for g in _groups(call).listing()],
+                  "GroupName")
 
 
 @RAM.action("DeleteGroup", resource=named("group", "GroupName"), rw="Write")
@@ -118,7 +116,7 @@ def list_users_for_group(call: Call) -> dict[str, Any]:
     members = _groups(call).members(call.params.str("GroupName", required=True))
     return _paged(call, "Users", "User", [
         {"UserName": u.user_name, "DisplayName": u.display_name, "JoinDate": joined}
-        for u, joined in members])
+        for u, joined in members], "UserName")
 
 
 @RAM.action("CreateRole", resource=named("role", "RoleName"), rw="Write")
@@ -162,7 +160,7 @@ def list_roles(call: Call) -> dict[str, Any]:
         body = _role_body(role)
         body.pop("AssumeRolePolicyDocument")
         roles.append(body)
-    return _paged(call, "Roles", "Role", roles)
+    return _paged(call, "Roles", "Role", roles, "RoleName")
 
 
 @RAM.action("DeleteRole", resource=named("role", "RoleName"), rw="Write")

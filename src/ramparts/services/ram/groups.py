@@ -20,6 +20,7 @@ __all__ = ["GroupBackend"]
 
 MAX_GROUPS = 50  # groups per account [doc: RAM Limits]
 MAX_GROUPS_PER_USER = 5
+MAX_COMMENTS = 128  # characters [doc: CreateGroup; UpdateGroup]
 
 
 def _group(row: Row) -> Group:
@@ -44,9 +45,10 @@ class GroupBackend:
 
     def create(self, name: str, comments: str = "") -> Group:
         check_name("GroupName", name)
-        if len(comments) > 128:
+        if len(comments) > MAX_COMMENTS:
             raise InvalidParameter("Comments.Length",
                                    'The parameter - "Comments" beyond the length limit.')
+        self.tx.lock(f"ram/groups/{self.account_id}")  # the limit holds across replicas
         count = self.tx.query_one("SELECT count(*) AS n FROM groups_ WHERE account_id = ?",
                                   (self.account_id,))
         if count is not None and count["n"] >= MAX_GROUPS:
@@ -64,7 +66,12 @@ class GroupBackend:
 
     def update(self, name: str, new_name: str | None, new_comments: str | None) -> Group:
         current = self.get(name)
-        target = check_name("GroupName", new_name) if new_name else current.group_name
+        target = current.group_name
+        if new_name is not None:
+            target = check_name("GroupName", new_name, "NewGroupName")
+        if new_comments is not None and len(new_comments) > MAX_COMMENTS:
+            raise InvalidParameter("NewComments.Length",
+                                   'The parameter - "NewComments" beyond the length limit.')
         try:
             self.tx.execute(
                 "UPDATE groups_ SET group_name = ?, name_key = ?, comments = ?, updated_at = ? "
@@ -102,6 +109,7 @@ class GroupBackend:
 
     def add_user(self, group_name: str, user_name: str) -> None:
         group, user = self.get(group_name), self.users.get(user_name)
+        self.tx.lock(f"ram/user-groups/{self.account_id}/{key_of(user.user_name)}")
         count = self.tx.query_one("SELECT count(*) AS n FROM group_members WHERE account_id = ? "
                                   "AND user_key = ?", (self.account_id, key_of(user.user_name)))
         if count is not None and count["n"] >= MAX_GROUPS_PER_USER:
@@ -113,7 +121,7 @@ class GroupBackend:
                             (self.account_id, key_of(group.group_name), key_of(user.user_name),
                              format_iso8601(self.env.clock.now())))
         except ConflictError as exc:
-            raise EntityAlreadyExists("Group.User", f"The user is already in the group: "
+            raise EntityAlreadyExists("User.Group", f"The user has already joined the group: "
                                                     f"{user_name}.") from exc
 
     def remove_user(self, group_name: str, user_name: str) -> None:
@@ -121,7 +129,8 @@ class GroupBackend:
         if not self.tx.execute("DELETE FROM group_members WHERE account_id = ? AND group_key = ? "
                                "AND user_key = ?", (self.account_id, key_of(group.group_name),
                                                     key_of(user.user_name))):
-            raise EntityNotExist("Group.User", f"The user is not in the group: {user_name}.")
+            raise EntityNotExist("User.Group",
+                                 f"The user has not joined the group: {user_name}.")
 
     def groups_of(self, user_name: str) -> list[tuple[Group, str]]:
         user = self.users.get(user_name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ramparts.core.clock import format_iso8601
 from ramparts.policy.compiled import CompiledPolicy, PolicySource, PolicyType
 from ramparts.policy.document import PolicyKind
@@ -20,13 +22,37 @@ from ramparts.services.ram.models import Policy, PolicyVersion
 from ramparts.services.ram.names import check_name, key_of
 from ramparts.store.base import ConflictError, Row, Transaction
 
-__all__ = ["MAX_VERSIONS", "PRINCIPAL_TYPES", "PolicyBackend", "check_document"]
+__all__ = [
+    "MAX_VERSIONS", "PRINCIPAL_TYPES", "PolicyBackend", "check_document", "check_policy_type",
+    "check_version_id",
+]
 
 MAX_VERSIONS = 5  # versions per custom policy [doc: RAM Limits]
 MAX_ATTACHED = {"User": 10, "Group": 5, "Role": 5}  # custom policies [doc: RAM Limits]
 MAX_CUSTOM_POLICIES = 1500
+MAX_DESCRIPTION = 1024  # characters [doc: CreatePolicy]
 PRINCIPAL_TYPES = ("User", "Group", "Role")
 POLICY_TYPES = ("System", "Custom")
+_VERSION_ID = re.compile(r"v[1-9][0-9]{0,8}")
+
+
+def check_policy_type(policy_type: str | None) -> str:
+    """`System` or `Custom` [doc: Error messages: InvalidParameter.PolicyType]."""
+    if policy_type not in POLICY_TYPES:
+        raise InvalidParameter("PolicyType", 'The parameter - "PolicyType" is incorrect.')
+    return policy_type
+
+
+def check_version_id(version_id: str) -> str:
+    """`v<n>` [doc: Error messages: InvalidParameter.VersionId.Format]."""
+    if not _VERSION_ID.fullmatch(version_id):
+        raise InvalidParameter("VersionId.Format",
+                               'The format of the parameter - "VersionId" is incorrect.')
+    return version_id
+
+
+def _version_number(version_id: str) -> int:
+    return int(version_id[1:])
 
 
 def check_document(text: str, *, parameter: str = "PolicyDocument",
@@ -51,6 +77,7 @@ class PolicyBackend:
     # ---- custom policies
 
     def _policy_row(self, name: str) -> Row:
+        check_name("PolicyName", name)
         row = self.tx.query_one("SELECT * FROM policies WHERE account_id = ? AND name_key = ?",
                                 (self.account_id, key_of(name)))
         if row is None:
@@ -65,16 +92,13 @@ class PolicyBackend:
 
     def get(self, policy_type: str, name: str) -> tuple[Policy, str]:
         """The policy and its default version's document."""
-        if policy_type == "System":
-            system = self.env.catalog.system_policy(name)
+        if check_policy_type(policy_type) == "System":
+            system = self.env.catalog.system_policy(check_name("PolicyName", name))
             if system is None:
                 raise EntityNotExist("Policy", f"The policy does not exist: {name}.")
             epoch = "2015-04-01T00:00:00Z"
             return Policy(system.name, "System", system.description, system.version, epoch,
                           epoch, self._attachment_count("System", system.name)), system.text
-        if policy_type != "Custom":
-            raise InvalidParameter("PolicyType.Format",
-                                   'The parameter - "PolicyType" must be System or Custom.')
         row = self._policy_row(name)
         version = self.version(name, row["default_version"])
         return self._policy(row), version.document
@@ -86,12 +110,13 @@ class PolicyBackend:
 
     def create(self, name: str, document: str, description: str = "") -> Policy:
         check_name("PolicyName", name)
-        if len(description) > 1024:
+        if len(description) > MAX_DESCRIPTION:
             raise InvalidParameter("Description.Length",
                                    'The parameter - "Description" beyond the length limit.')
         check_document(document)
         if self.env.catalog.system_policy(name) is not None:
             raise EntityAlreadyExists("Policy", f"The policy already exists: {name}.")
+        self.tx.lock(f"ram/policies/{self.account_id}")  # the limit holds across replicas
         count = self.tx.query_one("SELECT count(*) AS n FROM policies WHERE account_id = ?",
                                   (self.account_id,))
         if count is not None and count["n"] >= MAX_CUSTOM_POLICIES:
@@ -112,10 +137,13 @@ class PolicyBackend:
         return self._policy(self._policy_row(name))
 
     def listing(self, policy_type: str | None) -> list[Policy]:
+        """Every policy, or those of one type."""
+        if policy_type:
+            check_policy_type(policy_type)
         found: list[Policy] = []
-        if policy_type in (None, "System"):
+        if policy_type in (None, "", "System"):
             found += [self.get("System", name)[0] for name in self.env.catalog.system_policies]
-        if policy_type in (None, "Custom"):
+        if policy_type in (None, "", "Custom"):
             rows = self.tx.query(
                 "SELECT * FROM policies WHERE account_id = ? ORDER BY name_key",
                 (self.account_id,))
@@ -124,6 +152,9 @@ class PolicyBackend:
 
     def update_description(self, name: str, description: str) -> Policy:
         self._policy_row(name)
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidParameter("NewDescription.Length",
+                                   'The parameter - "NewDescription" beyond the length limit.')
         self.tx.execute("UPDATE policies SET description = ?, updated_at = ? WHERE "
                         "account_id = ? AND name_key = ?",
                         (description, format_iso8601(self.env.clock.now()), self.account_id,
@@ -131,10 +162,17 @@ class PolicyBackend:
         return self._policy(self._policy_row(name))
 
     def delete(self, name: str) -> None:
+        """Refuse while the policy is attached to anyone, naming the kind of principal it is
+        attached to, or has versions besides the default [doc: DeletePolicy]."""
         row = self._policy_row(name)
-        if self._attachment_count("Custom", row["policy_name"]):
-            raise DeleteConflict("Policy.User", f"The policy is attached and cannot be deleted: "
-                                                f"{name}.")
+        holders = {r["principal_type"] for r in self.tx.query(
+            "SELECT DISTINCT principal_type FROM attachments WHERE account_id = ? AND "
+            "policy_type = 'Custom' AND policy_key = ?", (self.account_id, key_of(name)))}
+        for principal_type in PRINCIPAL_TYPES:
+            if principal_type in holders:
+                raise DeleteConflict(f"Policy.{principal_type}",
+                                     f"The policy is attached to a {principal_type.lower()} "
+                                     f"and cannot be deleted: {name}.")
         versions = self.tx.query_one(
             "SELECT count(*) AS n FROM policy_versions WHERE account_id = ? AND policy_key = ?",
             (self.account_id, key_of(name)))
@@ -151,6 +189,7 @@ class PolicyBackend:
     # ---- versions
 
     def version(self, name: str, version_id: str) -> PolicyVersion:
+        check_version_id(version_id)
         policy = self._policy_row(name)
         row = self.tx.query_one(
             "SELECT * FROM policy_versions WHERE account_id = ? AND policy_key = ? AND "
@@ -164,16 +203,21 @@ class PolicyBackend:
     def versions(self, name: str) -> list[PolicyVersion]:
         policy = self._policy_row(name)
         rows = self.tx.query(
-            "SELECT * FROM policy_versions WHERE account_id = ? AND policy_key = ? "
-            "ORDER BY created_at, version_id", (self.account_id, key_of(name)))
+            "SELECT * FROM policy_versions WHERE account_id = ? AND policy_key = ?",
+            (self.account_id, key_of(name)))
+        # Oldest first: version ids count up, and creation times tie within a second.
         return [PolicyVersion(r["version_id"], r["document"],
                               r["version_id"] == policy["default_version"], r["created_at"])
-                for r in rows]
+                for r in sorted(rows, key=lambda r: _version_number(r["version_id"]))]
 
     def create_version(self, name: str, document: str, set_as_default: bool,
                        rotate: bool) -> PolicyVersion:
-        policy = self._policy_row(name)
+        self._policy_row(name)
         check_document(document)
+        # One version at a time per policy, across replicas: the count and the next version
+        # id are read under the lock.
+        self.tx.lock(f"ram/policy-versions/{self.account_id}/{key_of(name)}")
+        policy = self._policy_row(name)
         existing = self.versions(name)
         if len(existing) >= MAX_VERSIONS:
             candidates = [v for v in existing if not v.is_default]
@@ -212,6 +256,7 @@ class PolicyBackend:
     # ---- attachments
 
     def _principal_exists(self, principal_type: str, name: str) -> None:
+        check_name(f"{principal_type}Name", name)
         table = {"User": "users", "Group": "groups_", "Role": "roles"}[principal_type]
         row = self.tx.query_one(
             f"SELECT 1 AS x FROM {table} WHERE account_id = ? AND name_key = ?",  # noqa: S608
@@ -225,6 +270,8 @@ class PolicyBackend:
         self._principal_exists(principal_type, principal_name)
         policy, _ = self.get(policy_type, policy_name)
         if policy_type == "Custom":
+            self.tx.lock(f"ram/attachments/{self.account_id}/{principal_type}/"
+                         f"{key_of(principal_name)}")
             count = self.tx.query_one(
                 "SELECT count(*) AS n FROM attachments WHERE account_id = ? AND principal_type "
                 "= ? AND principal_key = ? AND policy_type = 'Custom'",
@@ -246,17 +293,19 @@ class PolicyBackend:
     def detach(self, policy_type: str, policy_name: str, principal_type: str,
                principal_name: str) -> None:
         self._principal_exists(principal_type, principal_name)
+        policy, _ = self.get(policy_type, policy_name)
         changed = self.tx.execute(
             "DELETE FROM attachments WHERE account_id = ? AND principal_type = ? AND "
             "principal_key = ? AND policy_type = ? AND policy_key = ?",
             (self.account_id, principal_type, key_of(principal_name), policy_type,
-             key_of(policy_name)))
+             key_of(policy.policy_name)))
         if not changed:
             raise EntityNotExist(f"{principal_type}.Policy",
                                  f"The policy is not attached: {policy_name}.")
 
     def attached(self, principal_type: str, principal_name: str) -> list[tuple[Policy, str]]:
         """(policy, attach date) for every policy attached to one principal."""
+        self._principal_exists(principal_type, principal_name)
         rows = self.tx.query(
             "SELECT policy_type, policy_key, attached_at FROM attachments WHERE account_id = ? "
             "AND principal_type = ? AND principal_key = ? ORDER BY attached_at",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ramparts.services.call import Call
+from ramparts.services.ram.errors import EntityNotExist
 from ramparts.services.ram.models import Policy, PolicyVersion
-from ramparts.services.ram.policies import PolicyBackend
+from ramparts.services.ram.names import key_of
+from ramparts.services.ram.paging import paged_body, read_page
+from ramparts.services.ram.policies import PolicyBackend, check_policy_type, check_version_id
 from ramparts.services.ram.product import RAM, every, named, policy_resource
-from ramparts.services.ram.users import page
 
 __all__: list[str] = []
 
@@ -32,7 +34,7 @@ def _version_body(version: PolicyVersion) -> dict[str, Any]:
 
 
 def _type(call: Call) -> str:
-    return str(call.params.str("PolicyType", required=True))
+    return check_policy_type(call.params.str("PolicyType", required=True))
 
 
 @RAM.action("CreatePolicy", resource=policy_resource, rw="Write")
@@ -64,15 +66,14 @@ def get_policy(call: Call) -> dict[str, Any]:
 
 @RAM.action("ListPolicies", resource=every("policy"), rw="Read")
 def list_policies(call: Call) -> dict[str, Any]:
-    marker = call.params.str("Marker")
-    max_items = int(call.params.int("MaxItems", default=100, minimum=1, maximum=1000))
-    policies, following = page(_policies(call).listing(call.params.str("PolicyType")), marker,
-                               max_items)
-    body: dict[str, Any] = {"Policies": {"Policy": [_policy_body(p) for p in policies]},
-                            "IsTruncated": following is not None}
-    if following is not None:
-        body["Marker"] = following
-    return body
+    policies, following = read_page(call, _policies(call).listing(
+        call.params.str("PolicyType")), _listing_key)
+    return paged_body("Policies", "Policy", [_policy_body(p) for p in policies], following)
+
+
+def _listing_key(policy: Policy) -> str:
+    """System policies first, then custom ones, each by name."""
+    return f"{0 if policy.policy_type == 'System' else 1}:{key_of(policy.policy_name)}"
 
 
 @RAM.action("UpdatePolicyDescription", resource=policy_resource, rw="Write")
@@ -80,7 +81,10 @@ def update_policy_description(call: Call) -> dict[str, Any]:
     policy = _policies(call).update_description(call.params.str("PolicyName", required=True),
                                                 call.params.str("NewDescription", default="")
                                                 or "")
-    return {"Policy": _policy_body(policy)}
+    call.touched(POLICY, policy.policy_name)
+    body = _policy_body(policy)
+    body.pop("AttachmentCount")
+    return {"Policy": body}
 
 
 @RAM.action("DeletePolicy", resource=policy_resource, rw="Write")
@@ -105,8 +109,11 @@ def create_policy_version(call: Call) -> dict[str, Any]:
 def get_policy_version(call: Call) -> dict[str, Any]:
     name, version_id = (call.params.str("PolicyName", required=True),
                         call.params.str("VersionId", required=True))
-    if _type(call) == "System":
+    if _type(call) == "System":  # a system policy shows its one current version
         policy, document = _policies(call).get("System", name)
+        if check_version_id(version_id) != policy.default_version:
+            raise EntityNotExist("Policy.Version",
+                                 f"The policy version does not exist: {name} {version_id}.")
         return {"PolicyVersion": {"VersionId": policy.default_version, "IsDefaultVersion": True,
                                   "PolicyDocument": document, "CreateDate": policy.created_at}}
     return {"PolicyVersion": _version_body(_policies(call).version(name, version_id))}

@@ -21,6 +21,14 @@ __all__ = ["RoleBackend"]
 
 MAX_ROLES = 1000
 SESSION_RANGE = (3600, 43200)  # MaxSessionDuration [doc: CreateRole]
+MAX_DESCRIPTION = 1024  # characters [doc: CreateRole; UpdateRole]
+
+
+def _check_description(value: str, parameter: str) -> str:
+    if len(value) > MAX_DESCRIPTION:
+        raise InvalidParameter(f"{parameter}.Length",
+                               f'The parameter - "{parameter}" beyond the length limit.')
+    return value
 
 
 def _check_duration(value: int, parameter: str) -> int:
@@ -53,9 +61,8 @@ class RoleBackend:
         check_name("RoleName", name)
         check_document(trust_policy, parameter="AssumeRolePolicyDocument", kind=PolicyKind.TRUST)
         _check_duration(max_session_duration, "MaxSessionDuration")
-        if len(description) > 1024:
-            raise InvalidParameter("Description.Length",
-                                   'The parameter - "Description" beyond the length limit.')
+        _check_description(description, "Description")
+        self.tx.lock(f"ram/roles/{self.account_id}")  # the limit holds across replicas
         count = self.tx.query_one("SELECT count(*) AS n FROM roles WHERE account_id = ?",
                                   (self.account_id,))
         if count is not None and count["n"] >= MAX_ROLES:
@@ -80,6 +87,8 @@ class RoleBackend:
                            kind=PolicyKind.TRUST)
         if max_session_duration is not None:
             _check_duration(max_session_duration, "NewMaxSessionDuration")
+        if description is not None:
+            _check_description(description, "NewDescription")
         self.tx.execute(
             "UPDATE roles SET trust_policy = ?, max_session_duration = ?, description = ?, "
             "updated_at = ? WHERE account_id = ? AND name_key = ?",

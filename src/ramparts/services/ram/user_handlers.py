@@ -7,8 +7,10 @@ from typing import Any
 from ramparts.services.call import Call
 from ramparts.services.ram.access_keys import AccessKeyBackend
 from ramparts.services.ram.models import AccessKey, User
+from ramparts.services.ram.names import key_of
+from ramparts.services.ram.paging import paged_body, read_page
 from ramparts.services.ram.product import RAM, every, named, own_user
-from ramparts.services.ram.users import UserBackend, page
+from ramparts.services.ram.users import UserBackend
 
 __all__ = ["user_body"]
 
@@ -36,11 +38,6 @@ def _keys(call: Call) -> AccessKeyBackend:
 
 def _key_body(key: AccessKey) -> dict[str, Any]:
     return {"AccessKeyId": key.access_key_id, "Status": key.status, "CreateDate": key.created_at}
-
-
-def _paging(call: Call) -> tuple[str | None, int]:
-    return call.params.str("Marker"), int(call.params.int("MaxItems", default=100, minimum=1,
-                                                           maximum=1000))
 
 
 @RAM.action("CreateUser", resource=named("user", "UserName"), rw="Write")
@@ -76,13 +73,8 @@ def update_user(call: Call) -> dict[str, Any]:
 
 @RAM.action("ListUsers", resource=every("user"), rw="Read")
 def list_users(call: Call) -> dict[str, Any]:
-    marker, max_items = _paging(call)
-    users, following = page(_users(call).listing(), marker, max_items)
-    body: dict[str, Any] = {"Users": {"User": [user_body(u) for u in users]},
-                            "IsTruncated": following is not None}
-    if following is not None:
-        body["Marker"] = following
-    return body
+    users, following = read_page(call, _users(call).listing(), lambda u: key_of(u.user_name))
+    return paged_body("Users", "User", [user_body(u) for u in users], following)
 
 
 @RAM.action("DeleteUser", resource=named("user", "UserName"), rw="Write")

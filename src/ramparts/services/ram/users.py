@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ramparts.core.clock import format_iso8601
 from ramparts.services.call import ServiceEnv
@@ -18,7 +17,7 @@ from ramparts.services.ram.models import User
 from ramparts.services.ram.names import check_name, key_of
 from ramparts.store.base import ConflictError, Row, Transaction
 
-__all__ = ["MAX_USERS", "UserBackend", "page"]
+__all__ = ["MAX_USERS", "UserBackend"]
 
 MAX_USERS = 1000  # RAM users per account [doc: RAM Limits]
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -51,14 +50,6 @@ def _check_profile(display_name: str, email: str, mobile_phone: str, comments: s
                                f'The parameter - "{prefix}Comments" beyond the length limit.')
 
 
-def page(rows: list[Any], marker: str | None, max_items: int) -> tuple[list[Any], str | None]:
-    """One page of an ordered list: RAM's Marker is the offset of the next item, as text."""
-    start = int(marker) if marker and marker.isdigit() else 0
-    chosen = rows[start:start + max_items]
-    following = start + max_items
-    return chosen, (str(following) if following < len(rows) else None)
-
-
 class UserBackend:
     def __init__(self, tx: Transaction, env: ServiceEnv, account_id: str) -> None:
         self.tx, self.env, self.account_id = tx, env, account_id
@@ -79,6 +70,8 @@ class UserBackend:
                mobile_phone: str = "", comments: str = "") -> User:
         check_name("UserName", user_name)
         _check_profile(display_name, email, mobile_phone, comments)
+        # Counting and inserting under one lock per account keeps the limit across replicas.
+        self.tx.lock(f"ram/users/{self.account_id}")
         count = self.tx.query_one("SELECT count(*) AS n FROM users WHERE account_id = ?",
                                   (self.account_id,))
         if count is not None and count["n"] >= MAX_USERS:
@@ -102,7 +95,7 @@ class UserBackend:
         current = _user(self.row(check_name("UserName", user_name)))
         target = new_name
         if target is not None:
-            check_name("UserName", target)
+            check_name("UserName", target, "NewUserName")
         _check_profile(display_name or "", email or "", mobile_phone or "", comments or "",
                        prefix="New")
         now = format_iso8601(self.env.clock.now())
@@ -131,6 +124,10 @@ class UserBackend:
             "UPDATE group_members SET user_key = ? WHERE account_id = ? AND user_key = ?",
             "UPDATE mfa_devices SET user_key = ? WHERE account_id = ? AND user_key = ?",
             "UPDATE password_history SET user_key = ? WHERE account_id = ? AND user_key = ?",
+            # the user's sign-in sessions stay the user's: a later user given the old name
+            # must not inherit them
+            "UPDATE sts_sessions SET principal_key = ? WHERE account_id = ? AND kind = 'user' "
+            "AND principal_key = ?",
         ):
             self.tx.execute(sql, (new_key, self.account_id, old_key))
         self.tx.execute(
@@ -169,8 +166,13 @@ class UserBackend:
             raise DeleteConflict("User.Policy",
                                  f"The user has attached policies and cannot be deleted: "
                                  f"{user_name}.")
-        self.tx.execute("DELETE FROM users WHERE account_id = ? AND name_key = ?",
-                        (self.account_id, key))
+        # Its sign-in sessions end with it: a later user of the same name must not inherit them.
+        for sql in (
+            "DELETE FROM sts_sessions WHERE account_id = ? AND kind = 'user' AND "
+            "principal_key = ?",
+            "DELETE FROM users WHERE account_id = ? AND name_key = ?",
+        ):
+            self.tx.execute(sql, (self.account_id, key))
 
     def record_login(self, user_name: str) -> None:
         self.tx.execute("UPDATE users SET last_login_at = ? WHERE account_id = ? AND name_key = ?",
