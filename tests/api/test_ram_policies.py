@@ -502,3 +502,38 @@ def test_a_policy_deleted_and_created_again_is_not_served_from_before(admin: Sdk
     assert refused(lambda: sam.ram.list_users(ram_models.ListUsersRequest(max_items=1))) == (
         403, "NoPermission")
     sam.ram.list_groups(ram_models.ListGroupsRequest(max_items=1))
+
+
+def test_list_entities_for_policy_names_every_holder(admin: SdkClients, unique: str) -> None:
+    ram = admin.ram
+    name = f"{unique}-shared"
+    create_policy(admin, name, document("ram:GetUser"))
+    ram.create_user(ram_models.CreateUserRequest(user_name=f"{unique}-u", display_name="U"))
+    ram.create_group(ram_models.CreateGroupRequest(group_name=f"{unique}-g", comments="G"))
+    trust = json.dumps({"Version": "1", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"RAM": [f"acs:ram::{admin.server.account_id}:root"]}}]})
+    ram.create_role(ram_models.CreateRoleRequest(role_name=f"{unique}-r",
+                                                 assume_role_policy_document=trust))
+    ram.attach_policy_to_user(ram_models.AttachPolicyToUserRequest(
+        policy_type="Custom", policy_name=name, user_name=f"{unique}-u"))
+    ram.attach_policy_to_group(ram_models.AttachPolicyToGroupRequest(
+        policy_type="Custom", policy_name=name, group_name=f"{unique}-g"))
+    ram.attach_policy_to_role(ram_models.AttachPolicyToRoleRequest(
+        policy_type="Custom", policy_name=name, role_name=f"{unique}-r"))
+    body = ram.list_entities_for_policy(ram_models.ListEntitiesForPolicyRequest(
+        policy_type="Custom", policy_name=name)).body.to_map()
+    users, groups, roles = (body["Users"]["User"], body["Groups"]["Group"],
+                            body["Roles"]["Role"])
+    assert [(u["UserName"], u["DisplayName"]) for u in users] == [(f"{unique}-u", "U")]
+    assert [(g["GroupName"], g["Comments"]) for g in groups] == [(f"{unique}-g", "G")]
+    assert [r["Arn"] for r in roles] == [
+        f"acs:ram::{admin.server.account_id}:role/{unique}-r"]
+    assert all(re.fullmatch(ISO_SECONDS, e["AttachDate"]) for e in [*users, *groups, *roles])
+    system = ram.list_entities_for_policy(ram_models.ListEntitiesForPolicyRequest(
+        policy_type="System", policy_name="AdministratorAccess")).body.to_map()
+    assert "admin" in [u["UserName"] for u in system["Users"]["User"]]
+    status, code = refused(lambda: ram.list_entities_for_policy(
+        ram_models.ListEntitiesForPolicyRequest(policy_type="Custom",
+                                                policy_name=f"{unique}-missing")))
+    assert (status, code) == (404, "EntityNotExist.Policy")

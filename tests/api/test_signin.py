@@ -236,3 +236,20 @@ def test_ramparts_login_keeps_a_private_session(own_server: RunningServer,
         timeout=60)
     assert bad.returncode == 2
     assert "InvalidCredentials" in bad.stderr
+
+
+def test_resetting_or_removing_the_password_ends_console_sessions(admin: SdkClients,
+                                                                  unique: str) -> None:
+    name = f"{unique}-kate"
+    user_with_password(admin, name)
+    first = session_clients(admin.server, sign_in(admin.server, name, PASSWORD))
+    admin.ram.update_login_profile(ram_models.UpdateLoginProfileRequest(
+        user_name=name, password="Reset-By-Admin-99"))
+    with pytest.raises(TeaException) as ended:
+        first.sts.get_caller_identity()
+    assert error_of(ended.value) == (404, "InvalidAccessKeyId.NotFound")
+    second = session_clients(admin.server, sign_in(admin.server, name, "Reset-By-Admin-99"))
+    admin.ram.delete_login_profile(ram_models.DeleteLoginProfileRequest(user_name=name))
+    with pytest.raises(TeaException) as removed:
+        second.sts.get_caller_identity()
+    assert error_of(removed.value) == (404, "InvalidAccessKeyId.NotFound")

@@ -277,6 +277,7 @@ class LoginProfileBackend:
         if password is not None:
             self._check_new(user, password, "Password")
             self._set_password(user, password)
+            self._end_console_sessions(user)  # an administrator's reset locks out old sessions
         self.tx.execute(
             "UPDATE login_profiles SET password_reset_required = ?, mfa_bind_required = ?, "
             "updated_at = ? WHERE account_id = ? AND user_key = ?",
@@ -296,6 +297,12 @@ class LoginProfileBackend:
             self.tx.execute(
                 f"DELETE FROM {table} WHERE account_id = ? AND user_key = ?",  # noqa: S608
                 (self.account_id, key_of(user.user_name)))
+        self._end_console_sessions(user)
+
+    def _end_console_sessions(self, user: User) -> None:
+        """Console sessions obtained with the password end when it is reset or removed."""
+        self.tx.execute("DELETE FROM sts_sessions WHERE account_id = ? AND kind = 'user' AND "
+                        "principal_key = ?", (self.account_id, key_of(user.user_name)))
 
     # ---- ChangePassword
 

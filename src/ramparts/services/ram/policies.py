@@ -313,6 +313,26 @@ class PolicyBackend:
         return [(self.get(row["policy_type"], row["policy_key"])[0], row["attached_at"])
                 for row in rows]
 
+    def entities_for(self, policy_type: str, policy_name: str) -> dict[str, list[Row]]:
+        """ListEntitiesForPolicy: per principal type (User, Group, Role), the principals the
+        policy is attached to, with their attach dates, oldest attachment first."""
+        policy = self.get(policy_type, policy_name)[0]
+        queries = {
+            "User": "SELECT e.user_id, e.user_name, e.display_name, a.attached_at FROM "
+                    "attachments a JOIN users e ON e.account_id = a.account_id AND "
+                    "e.name_key = a.principal_key",
+            "Group": "SELECT e.group_name, e.comments, a.attached_at FROM attachments a JOIN "
+                     "groups_ e ON e.account_id = a.account_id AND e.name_key = a.principal_key",
+            "Role": "SELECT e.role_id, e.role_name, e.description, a.attached_at FROM "
+                    "attachments a JOIN roles e ON e.account_id = a.account_id AND "
+                    "e.name_key = a.principal_key",
+        }
+        return {kind: self.tx.query(
+            f"{query} WHERE a.account_id = ? AND a.principal_type = ? AND a.policy_type = ? "
+            "AND a.policy_key = ? ORDER BY a.attached_at",
+            (self.account_id, kind, policy.policy_type, key_of(policy.policy_name)))
+            for kind, query in queries.items()}
+
     def compiled_for(self, principals: list[tuple[str, str]]) -> list[CompiledPolicy]:
         """The compiled default versions of every policy attached to these principals."""
         compiled: list[CompiledPolicy] = []

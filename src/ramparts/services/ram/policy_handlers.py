@@ -179,3 +179,25 @@ for _kind, _param in (("User", "UserName"), ("Group", "GroupName"), ("Role", "Ro
         _attachment(_kind, _param, attach=False))
     RAM.action(f"ListPoliciesFor{_kind}", resource=_resource, rw="Read")(
         _listing(_kind, _param))
+
+
+@RAM.action("ListEntitiesForPolicy", resource=policy_resource, rw="Read")
+def list_entities_for_policy(call: Call) -> dict[str, Any]:
+    """The users, groups and roles a policy is attached to [doc: ListEntitiesForPolicy]."""
+    account = call.context.account_id
+    found = _policies(call).entities_for(_type(call),
+                                         call.params.str("PolicyName", required=True))
+    return {
+        "Users": {"User": [
+            {"UserId": r["user_id"], "UserName": r["user_name"],
+             "DisplayName": r["display_name"], "AttachDate": r["attached_at"]}
+            for r in found["User"]]},
+        "Groups": {"Group": [
+            {"GroupName": r["group_name"], "Comments": r["comments"],
+             "AttachDate": r["attached_at"]} for r in found["Group"]]},
+        "Roles": {"Role": [
+            {"RoleId": r["role_id"], "RoleName": r["role_name"],
+             "Arn": f"acs:ram::{account}:role/{r['role_name']}",
+             "Description": r["description"], "AttachDate": r["attached_at"]}
+            for r in found["Role"]]},
+    }
