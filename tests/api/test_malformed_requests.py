@@ -229,10 +229,11 @@ def test_head_gets_the_error_status_without_a_body(admin_signer: Signer) -> None
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_get_and_post_both_serve(admin_signer: Signer, scheme: str, method: str) -> None:
+def test_get_and_post_both_serve(server: RunningServer, admin_signer: Signer, scheme: str,
+                                 method: str) -> None:
     answer = _call(admin_signer, scheme, *WHO, method=method)
     assert answer.status == 200, answer
-    assert answer.json()["AccountId"] == admin_signer.server.account_id
+    assert answer.json()["AccountId"] == server.account_id
 
 
 @pytest.mark.parametrize("path", ["/x", "/../../etc/passwd", "/favicon.ico", "//", "/%2e%2e/",
@@ -304,9 +305,9 @@ def test_json_parameter_that_is_not_a_policy(admin_signer: Signer, scheme: str, 
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_session_policy_that_is_not_json(admin_signer: Signer, scheme: str,
-                                         unique: str) -> None:
-    account = admin_signer.server.account_id
+def test_session_policy_that_is_not_json(server: RunningServer, admin_signer: Signer,
+                                         scheme: str, unique: str) -> None:
+    account = server.account_id
     trust = policy_json({"Effect": "Allow", "Action": "sts:AssumeRole",
                          "Principal": {"RAM": [f"acs:ram::{account}:root"]}})
     created = _call(admin_signer, scheme, "CreateRole", RAM,
