@@ -91,6 +91,7 @@ def test_a_user_signs_in_and_the_session_is_the_user(admin: SdkClients, unique: 
     assert identity.arn == f"acs:ram::{admin.server.account_id}:user/{name}"
     event = signin_events(admin.server)[-1]
     assert event["eventType"] == "ConsoleSignin"
+    assert (event["eventSource"], event["serviceName"]) == ("signin.aliyun.com", "AasSub")
     assert event["userIdentity"]["userName"] == name
     assert event["additionalEventData"]["mfaChecked"] == "false"
     assert PASSWORD not in json.dumps(event)

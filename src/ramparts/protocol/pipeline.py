@@ -202,6 +202,7 @@ class Pipeline:
             resources=call.resources,
             caller=attempt.caller,
             additional=additional,
+            service_name=call.service_name,
         )
 
     def _purge_nonces(self, now: Any) -> None:

@@ -40,7 +40,7 @@ class ServiceEnv:
 class Call:
     """One API call inside its transaction. Handlers note the resources they touch; a public
     action that establishes who is calling (sign-in) names that identity in `acting`, and may
-    add `event_data` (ActionTrail's additionalEventData)."""
+    add `event_data` (ActionTrail's additionalEventData) and the event's `service_name`."""
 
     context: RequestContext
     params: ParamSource
@@ -49,6 +49,7 @@ class Call:
     resources: list[tuple[str, str]] = field(default_factory=list)
     acting: Caller | None = None
     event_data: dict[str, Any] = field(default_factory=dict)
+    service_name: str = ""
 
     def touched(self, resource_type: str, name: str) -> None:
         """Record a resource for the trail event (`ACS::RAM::User`, `alice`)."""

@@ -39,6 +39,7 @@ class CallRecord:
     resources: Sequence[tuple[str, str]]
     caller: Caller | None
     additional: Mapping[str, Any]
+    service_name: str = ""  # overrides the product's name (sign-in: AasSub, AasCustomer)
 
 
 def canonical(body: Mapping[str, Any]) -> str:
@@ -91,7 +92,7 @@ def build_event(record: CallRecord, event_id: str) -> dict[str, Any]:
         "eventSource": context.host,
         "eventTime": format_iso8601(context.now),
         "acsRegion": context.region,
-        "serviceName": context.product,
+        "serviceName": record.service_name or context.product,
         "apiVersion": context.version,
         "requestId": context.request_id,
         "sourceIpAddress": context.source_ip,

@@ -106,6 +106,7 @@ def _root_sign_in(call: Call, now: datetime) -> dict[str, Any]:
     encoded = "" if not sealed else call.env.sealer.open(
         base64.b64decode(sealed), context=root_password_context(account)).decode()
     root = Caller(CallerKind.ROOT, account, account, "root", f"acs:ram::{account}:root", "")
+    call.service_name = "AasCustomer"  # as ActionTrail names the root's console sign-in
     call.event_data.update(loginAccount=ROOT_PRINCIPAL, isMFAChecked="false")
     if not encoded or not verify_password(password, encoded):
         raise InvalidCredentials(WRONG)
@@ -126,6 +127,7 @@ def _user_sign_in(call: Call, principal: str, now: datetime) -> dict[str, Any]:
     name = _user_name(call, principal)
     password = str(call.params.str("Password", required=True))
     call.event_data.update(mfaChecked="false")
+    call.service_name = "AasSub"  # as ActionTrail names a RAM user's console sign-in
     profiles = LoginProfileBackend(call.tx, call.env, account)
     # The failure count is cleared only once every factor has passed: a right password must
     # not reset the count that wrong MFA codes build up.
