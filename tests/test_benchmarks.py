@@ -18,3 +18,19 @@ def test_policy_eval_runs_and_reports_every_scenario() -> None:
     assert "(b) 10 policies, 50 statements" in completed.stdout
     report = json.loads(completed.stdout[completed.stdout.index("\n{") + 1:])
     assert report
+
+
+def test_api_throughput_runs_and_every_call_is_trailed() -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "api_throughput.py"), "--quick", "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    report = json.loads(completed.stdout.splitlines()[-1])
+    ours = [r for r in report["results"] if r["label"].startswith("ramparts ")]
+    assert [r["label"] for r in ours] == ["ramparts GetUser", "ramparts GetCallerIdentity"]
+    assert all(r["errors"] == 0 and r["ok"] == r["calls"] for r in ours)
+    trail = report["trail"]
+    assert trail["events"] == trail["sent"] > sum(r["calls"] for r in ours)
+    assert trail["chain_intact"]
+    assert report["sound"]

@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ramparts.protocol.envelope import HttpResponse
 from ramparts.protocol.pipeline import MAX_BODY, Pipeline
 from ramparts.protocol.wire import WireRequest
+from ramparts.server.group_commit import GroupCommitter
 
 __all__ = ["MAX_HEADERS", "MAX_QUERY", "ApiApp"]
 
@@ -46,8 +48,16 @@ def _query(raw: bytes) -> tuple[list[tuple[str, str]], str | None]:
 class ApiApp:
     """Serves every API call on `POST /` (and `GET /`, which RPC permits)."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, *, grouped: GroupCommitter | None = None) -> None:
+        """`grouped`: serve calls in commit groups (one fsync for the calls that arrive
+        together); without it each call is served in a transaction of its own."""
         self.pipeline = pipeline
+        self._grouped = grouped
+
+    async def _serve(self, wire: WireRequest) -> HttpResponse:
+        if self._grouped is not None:
+            return await self._grouped.handle(wire)
+        return self.pipeline.handle(wire)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -76,9 +86,11 @@ class ApiApp:
             secure=scope.get("scheme") == "https", raw_query=raw_query.decode("latin-1"),
             malformed=malformed or unreadable,
         )
-        response = self.pipeline.handle(wire)
+        response = await self._serve(wire)
+        headers = [(k.encode(), v.encode()) for k, v in response.headers]
+        headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status,
-                    "headers": [(k.encode(), v.encode()) for k, v in response.headers]})
+                    "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
     @staticmethod

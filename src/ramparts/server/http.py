@@ -10,7 +10,9 @@ import uvicorn
 
 from ramparts.server.asgi import ApiApp
 from ramparts.server.config import ServerConfig
+from ramparts.server.group_commit import GroupCommitter
 from ramparts.server.runtime import Runtime
+from ramparts.store.sqlite import SQLiteStore
 
 __all__ = ["bind", "build_server"]
 
@@ -22,8 +24,12 @@ def build_server(config: ServerConfig, runtime: Runtime, *, log_level: str = "in
     """A uvicorn server for the runtime's pipeline; `server.run()` serves until a signal,
     `server.run(sockets=[...])` on sockets bound by the caller."""
     logging.getLogger("ramparts").setLevel(log_level.upper())
+    # SQLite: group commit, one fsync for the calls that arrive together (PostgreSQL serves
+    # each call in a transaction of its own).
+    grouped = GroupCommitter(runtime.pipeline, runtime.store) \
+        if isinstance(runtime.store, SQLiteStore) else None
     settings = uvicorn.Config(
-        ApiApp(runtime.pipeline),
+        ApiApp(runtime.pipeline, grouped=grouped),
         host=config.host,
         port=config.port,
         access_log=False,
@@ -34,6 +40,10 @@ def build_server(config: ServerConfig, runtime: Runtime, *, log_level: str = "in
         ssl_certfile=str(config.tls_cert) if config.tls_cert else None,
         ssl_keyfile=str(config.tls_key) if config.tls_key else None,
         timeout_keep_alive=30,
+        # The client address is the connection's own: uvicorn would otherwise take it from
+        # X-Forwarded-For on connections from 127.0.0.1, letting any local caller choose the
+        # source IP that acs:SourceIp conditions and the trail see.
+        proxy_headers=False,
         # A TLS client that never answers close_notify would otherwise hold shutdown forever.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
