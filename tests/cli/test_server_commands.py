@@ -188,3 +188,12 @@ def test_serve_without_init_says_what_to_do(tmp_path: Path) -> None:
 
 def test_tls_flags_go_together() -> None:
     assert main(["serve", "--tls-cert", "x.pem"]) == 2
+
+
+def test_sigterm_stops_serve_cleanly(tmp_path: Path) -> None:
+    _init(tmp_path / "data")
+    server = ServerProcess(tmp_path / "data").start()
+    server.stop()
+    assert server.process is not None
+    assert server.process.returncode == 0, server.output()
+    assert not (tmp_path / "data" / "ramparts.db-wal").exists()

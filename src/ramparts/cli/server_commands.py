@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -124,11 +125,21 @@ def _run(config: ServerConfig, log_level: str) -> int:
         runtime = open_runtime(config.data_dir, os.environ, database_url=config.database_url)
     except RampartsError as exc:
         raise UsageError(str(exc)) from None
+    # uvicorn stops gracefully on SIGTERM and then raises the signal again; with this handler
+    # in place that ends in SystemExit, so the store is closed (SQLite checkpoints its WAL).
+    signal.signal(signal.SIGTERM, _stop)
     try:
         build_server(config, runtime, log_level=log_level).run()
+    except SystemExit:
+        pass
     finally:
         runtime.close()
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    del signum, frame
+    raise SystemExit(0)
 
 
 def _serve(args: argparse.Namespace, catalog: Catalog, out: TextIO) -> int:
