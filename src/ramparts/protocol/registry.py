@@ -42,6 +42,8 @@ class Registry:
 
 def default_registry() -> Registry:
     """Every product this server implements."""
+    from ramparts.services.actiontrail import lookup_handlers, trail_handlers
+    from ramparts.services.actiontrail.product import ACTIONTRAIL
     from ramparts.services.ram import (
         group_role_handlers,
         ims_handlers,
@@ -57,5 +59,5 @@ def default_registry() -> Registry:
 
     # imported for their declarations
     del group_role_handlers, ims_handlers, login_handlers, mfa_handlers, policy_handlers
-    del settings_handlers, user_handlers
-    return Registry([RAM, IMS, STS, SIGNIN])
+    del settings_handlers, user_handlers, lookup_handlers, trail_handlers
+    return Registry([RAM, IMS, STS, SIGNIN, ACTIONTRAIL])
