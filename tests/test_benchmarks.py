@@ -34,3 +34,19 @@ def test_api_throughput_runs_and_every_call_is_trailed() -> None:
     assert trail["events"] == trail["sent"] > sum(r["calls"] for r in ours)
     assert trail["chain_intact"]
     assert report["sound"]
+
+
+def test_trail_append_runs_and_every_page_matches_its_filters() -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "trail_append.py"), "--quick", "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    report = json.loads(completed.stdout.splitlines()[-1])
+    assert report["sound"]
+    assert set(report["chains"].values()) == {True}
+    labels = {(r["store"], r["label"]) for r in report["results"]}
+    assert ("sqlite", "append, 64 events per commit") in labels
+    assert ("sqlite", "LookupEvents over HTTP, User") in labels
+    assert all(r.get("per_second", 1) > 0 and r.get("p99_ms", 1) > 0
+               for r in report["results"])

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from alibabacloud_actiontrail20200706.client import Client as ActionTrailClient
 from alibabacloud_ims20190815.client import Client as ImsClient
 from alibabacloud_ram20150501 import models as ram_models
 from alibabacloud_ram20150501.client import Client as RamClient
@@ -37,8 +38,8 @@ def _config(server: RunningServer, creds: Credentials, algorithm: str | None) ->
 
 @dataclass
 class SdkClients:
-    """RAM, STS and IMS clients for one set of credentials; `algorithm='v2'` signs with RPC V1
-    (HMAC-SHA1), the default with ACS3-HMAC-SHA256."""
+    """RAM, STS, IMS and ActionTrail clients for one set of credentials; `algorithm='v2'`
+    signs with RPC V1 (HMAC-SHA1), the default with ACS3-HMAC-SHA256."""
 
     server: RunningServer
     creds: Credentials
@@ -55,6 +56,10 @@ class SdkClients:
     @property
     def ims(self) -> ImsClient:
         return ImsClient(_config(self.server, self.creds, self.algorithm))
+
+    @property
+    def actiontrail(self) -> ActionTrailClient:
+        return ActionTrailClient(_config(self.server, self.creds, self.algorithm))
 
     @classmethod
     def admin(cls, server: RunningServer, algorithm: str | None = None) -> SdkClients:

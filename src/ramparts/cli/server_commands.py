@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 from pathlib import Path
@@ -35,6 +36,11 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--trail-delivery-root", type=Path, default=None,
+                        help="where trails deliver their files, one directory per bucket "
+                             "(default: <data-dir>/delivery)")
+    parser.add_argument("--trail-delivery-interval", type=float, default=60.0,
+                        metavar="SECONDS", help="how often trails deliver (default: 60)")
 
 
 def _init_options(parser: argparse.ArgumentParser) -> None:
@@ -68,9 +74,13 @@ def _config(args: argparse.Namespace) -> ServerConfig:
         raise UsageError("--tls-cert and --tls-key go together")
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is not a TCP port")
+    if not (math.isfinite(args.trail_delivery_interval) and args.trail_delivery_interval > 0):
+        raise UsageError("--trail-delivery-interval must be a positive number of seconds")
     return ServerConfig(data_dir=args.data_dir or default_data_dir(), host=args.host,
                         port=args.port, database_url=args.database_url,
-                        tls_cert=args.tls_cert, tls_key=args.tls_key)
+                        tls_cert=args.tls_cert, tls_key=args.tls_key,
+                        trail_delivery_root=args.trail_delivery_root,
+                        trail_delivery_interval=args.trail_delivery_interval)
 
 
 def _bootstrap(args: argparse.Namespace, data_dir: Path) -> Bootstrap | None:
@@ -128,6 +138,7 @@ def _run(config: ServerConfig, log_level: str) -> int:
     # uvicorn stops gracefully on SIGTERM and then raises the signal again; with this handler
     # in place that ends in SystemExit, so the store is closed (SQLite checkpoints its WAL).
     signal.signal(signal.SIGTERM, _stop)
+    runtime.start_delivery(config.delivery_root, config.trail_delivery_interval)
     try:
         build_server(config, runtime, log_level=log_level).run()
     except SystemExit:

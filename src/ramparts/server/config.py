@@ -26,6 +26,13 @@ class ServerConfig:
     database_url: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    trail_delivery_root: Path | None = None  # default: <data_dir>/delivery
+    trail_delivery_interval: float = 60.0  # seconds
+
+    @property
+    def delivery_root(self) -> Path:
+        """Where trails deliver: one directory per bucket (`OssBucketName`)."""
+        return self.trail_delivery_root or self.data_dir / "delivery"
 
     @property
     def endpoint(self) -> str:

@@ -21,6 +21,11 @@ from ramparts.policy.cache import PolicyCache
 from ramparts.policy.catalog import Catalog
 from ramparts.protocol.pipeline import Pipeline
 from ramparts.protocol.registry import default_registry
+from ramparts.server.trail_delivery import (
+    DEFAULT_DELIVERY_INTERVAL,
+    DeliveryRunner,
+    lease_for,
+)
 from ramparts.services.accounts import (
     AccountRecord,
     Bootstrap,
@@ -28,6 +33,7 @@ from ramparts.services.accounts import (
     find_account,
     root_key_opens_the_store,
 )
+from ramparts.services.actiontrail.delivery import TrailDelivery
 from ramparts.services.actiontrail.redaction import Redactor
 from ramparts.services.call import ServiceEnv
 from ramparts.store.base import Store
@@ -46,14 +52,26 @@ class NotInitialized(KeyringError):
 
 @dataclass
 class Runtime:
-    """A server's long-lived parts; `close` releases the store."""
+    """A server's long-lived parts; `close` stops trail delivery and releases the store."""
 
     store: Store
     env: ServiceEnv
     account: AccountRecord
     pipeline: Pipeline
+    delivery: DeliveryRunner | None = None
+
+    def start_delivery(self, root: Path, interval: float = DEFAULT_DELIVERY_INTERVAL) -> None:
+        """Deliver the logging trails' events under `root` (one directory per bucket) every
+        `interval` seconds, on a thread of its own, until `close`."""
+        if self.delivery is None:
+            delivery = TrailDelivery(self.store, self.env.sealer, self.env.clock, root,
+                                     lease=lease_for(interval))
+            self.delivery = DeliveryRunner(delivery, interval).start()
 
     def close(self) -> None:
+        if self.delivery is not None:
+            self.delivery.stop()
+            self.delivery = None
         self.store.close()
 
 

@@ -101,6 +101,65 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             account_id TEXT PRIMARY KEY REFERENCES accounts(account_id),
             generated_at TEXT NOT NULL, content TEXT NOT NULL)""",
     ]),
+    (3, "the trail's lookup: an index per LookupEvents attribute, and referenced resources", [
+        # Each attribute LookupEvents filters on has a column and an index ending in
+        # (event_time, seq), the order pages are read in, so a filtered page is one index
+        # range. Events written before this version have '' in the new columns.
+        "ALTER TABLE trail_events ADD COLUMN source_ip TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE trail_events ADD COLUMN event_type TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE trail_events ADD COLUMN role_name TEXT NOT NULL DEFAULT ''",
+        "DROP INDEX trail_events_by_time",
+        "CREATE INDEX trail_events_by_time ON trail_events (account_id, event_time, seq)",
+        "CREATE INDEX trail_events_by_name ON trail_events "
+        "(account_id, event_name, event_time, seq)",
+        "CREATE INDEX trail_events_by_user ON trail_events "
+        "(account_id, principal_name, event_time, seq)",
+        "CREATE INDEX trail_events_by_access_key ON trail_events "
+        "(account_id, access_key_id, event_time, seq)",
+        "CREATE INDEX trail_events_by_service ON trail_events "
+        "(account_id, service_name, event_time, seq)",
+        "CREATE INDEX trail_events_by_rw ON trail_events (account_id, event_rw, event_time, seq)",
+        "CREATE INDEX trail_events_by_source_ip ON trail_events "
+        "(account_id, source_ip, event_time, seq)",
+        "CREATE INDEX trail_events_by_type ON trail_events "
+        "(account_id, event_type, event_time, seq)",
+        "CREATE INDEX trail_events_by_role ON trail_events "
+        "(account_id, role_name, event_time, seq)",
+        # An event's referencedResources, one row per (type, name), written with the event.
+        """CREATE TABLE trail_event_resources (
+            account_id TEXT NOT NULL, resource_name TEXT NOT NULL, event_time TEXT NOT NULL,
+            seq BIGINT NOT NULL, resource_type TEXT NOT NULL,
+            PRIMARY KEY (account_id, resource_name, event_time, seq, resource_type))""",
+        "CREATE INDEX trail_event_resources_by_type ON trail_event_resources "
+        "(account_id, resource_type, event_time, seq)",
+    ]),
+    (4, "ActionTrail trails, their deliveries and the trail signing key", [
+        # A deleted trail stays as a tombstone (deleted_at set) so that its deliveries can
+        # still be verified; names are unique among the trails that are not deleted.
+        """CREATE TABLE trails (
+            trail_id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(account_id),
+            name TEXT NOT NULL, home_region TEXT NOT NULL, trail_region TEXT NOT NULL,
+            event_rw TEXT NOT NULL, oss_bucket_name TEXT NOT NULL, oss_key_prefix TEXT NOT NULL,
+            oss_write_role_arn TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL, start_logging_at TEXT, stop_logging_at TEXT,
+            deleted_at TEXT, cursor_seq BIGINT NOT NULL, until_seq BIGINT,
+            delivery_number BIGINT NOT NULL, latest_delivery_at TEXT,
+            latest_delivery_error TEXT NOT NULL, chain_digest_name TEXT NOT NULL,
+            chain_digest_sha256 TEXT NOT NULL, chain_digest_signature TEXT NOT NULL,
+            plan TEXT, plan_owner TEXT, plan_lease_until TEXT)""",
+        "CREATE UNIQUE INDEX trails_by_name ON trails (account_id, name) "
+        "WHERE deleted_at IS NULL",
+        """CREATE TABLE trail_deliveries (
+            trail_id TEXT NOT NULL, number BIGINT NOT NULL, from_seq BIGINT NOT NULL,
+            to_seq BIGINT NOT NULL, bucket TEXT NOT NULL, prefix TEXT NOT NULL,
+            log_file TEXT NOT NULL, log_sha256 TEXT NOT NULL, digest_file TEXT NOT NULL,
+            digest_sha256 TEXT NOT NULL, delivered_at TEXT NOT NULL,
+            PRIMARY KEY (trail_id, number))""",
+        """CREATE TABLE trail_signing_keys (
+            account_id TEXT PRIMARY KEY REFERENCES accounts(account_id),
+            fingerprint TEXT NOT NULL, public_key TEXT NOT NULL, private_sealed TEXT NOT NULL,
+            created_at TEXT NOT NULL)""",
+    ]),
 ]
 
 

@@ -57,8 +57,11 @@ class RunningServer:
 def start_server(data_dir: Path, *, database_url: str | None = None,
                  environ: Mapping[str, str] | None = None, clock: Clock | None = None,
                  ids: IdGenerator | None = None, alias: str = "ramparts-test",
-                 tls_cert: Path | None = None, tls_key: Path | None = None) -> RunningServer:
-    """Initialize a fresh account in `data_dir` (or the database) and serve it until `stop`."""
+                 tls_cert: Path | None = None, tls_key: Path | None = None,
+                 trail_delivery_interval: float | None = 0.2) -> RunningServer:
+    """Initialize a fresh account in `data_dir` (or the database) and serve it until `stop`;
+    trails deliver under `data_dir/delivery` every `trail_delivery_interval` seconds (None: no
+    delivery)."""
     environ = dict(environ or {})
     bootstrap = initialize(data_dir, environ, database_url=database_url, alias=alias,
                            clock=clock, ids=ids)
@@ -70,6 +73,8 @@ def start_server(data_dir: Path, *, database_url: str | None = None,
     config = ServerConfig(data_dir=data_dir, host="127.0.0.1", port=port,
                           database_url=database_url, tls_cert=tls_cert, tls_key=tls_key)
     server = build_server(config, runtime, log_level="warning")
+    if trail_delivery_interval is not None:
+        runtime.start_delivery(config.delivery_root, trail_delivery_interval)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"ramparts-server-{port}")
     thread.start()

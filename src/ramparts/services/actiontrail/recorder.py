@@ -118,15 +118,28 @@ def record_event(tx: Transaction, record: CallRecord) -> dict[str, Any]:
     event = build_event(record, record.context.request_id)
     body = canonical(event)
     caller = record.caller
+    account_id, event_time = record.context.account_id, event["eventTime"]
+    role_name = caller.name if caller and caller.kind is CallerKind.ROLE_SESSION else ""
     tx.execute(
         "INSERT INTO trail_events (seq, event_id, account_id, event_time, event_name, event_rw, "
-        "service_name, principal_name, access_key_id, error_code, body, prev_hash, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, event["eventId"], record.context.account_id, event["eventTime"],
+        "service_name, principal_name, access_key_id, error_code, body, prev_hash, hash, "
+        "source_ip, event_type, role_name) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, event["eventId"], account_id, event_time,
          event["eventName"], event["eventRW"], event["serviceName"],
          caller.display_name if caller else "", caller.access_key_id if caller else "",
-         record.error_code, body, previous, event_hash(previous, body)),
+         record.error_code, body, previous, event_hash(previous, body),
+         event["sourceIpAddress"], event["eventType"], role_name),
     )
+    # What LookupEvents finds by ResourceType and ResourceName; not part of the hashed body.
+    resources = [(account_id, name, event_time, seq, resource_type)
+                 for resource_type, names in event["referencedResources"].items()
+                 for name in names]
+    if resources:
+        rows = ", ".join(["(?, ?, ?, ?, ?)"] * len(resources))  # placeholders only
+        tx.execute(f"INSERT INTO trail_event_resources (account_id, resource_name, "  # noqa: S608
+                   f"event_time, seq, resource_type) VALUES {rows}",
+                   [value for row in resources for value in row])
     return event
 
 
