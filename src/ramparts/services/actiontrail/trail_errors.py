@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ramparts.core.errors import ServiceError
+from ramparts.services.actiontrail.lookup_errors import InvalidQueryParameter
 
 __all__ = [
     "BucketDoesNotExist",
@@ -26,11 +27,6 @@ class InvalidDeliveryConfiguration(ServiceError):
 
 class InvalidPrefix(ServiceError):
     code = "InvalidPrefixException"
-    http_status = 400
-
-
-class InvalidQueryParameter(ServiceError):
-    code = "InvalidQueryParameter"
     http_status = 400
 
 
