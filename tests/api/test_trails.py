@@ -61,7 +61,8 @@ def refused(call: Any) -> tuple[int, str]:
 
 def delivered_events(bucket: Path) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
-    for path in sorted(bucket.rglob("Actiontrail_*.gz")):
+    # In delivery order: names sort by their second only, and one second can hold two files.
+    for path in sorted(bucket.rglob("Actiontrail_*.gz"), key=lambda p: p.stat().st_mtime_ns):
         events.extend(read_log_file(path.read_bytes()))
     return events
 
