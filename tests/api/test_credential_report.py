@@ -17,7 +17,6 @@ import pytest
 from alibabacloud_ims20190815 import models as ims_models
 from alibabacloud_ims20190815.client import Client as ImsClient
 from alibabacloud_ram20150501 import models as ram_models
-from alibabacloud_tea_openapi.models import Config
 from Tea.exceptions import TeaException
 
 from ramparts.crypto import totp
@@ -41,14 +40,7 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningSer
 
 
 def ims(clients: SdkClients) -> ImsClient:
-    creds = clients.creds
-    config = Config(access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,
-                    security_token=creds.security_token, endpoint=clients.server.endpoint,
-                    protocol="http", region_id="cn-hangzhou", read_timeout=20000,
-                    connect_timeout=5000)
-    if clients.algorithm is not None:
-        config.signature_algorithm = clients.algorithm
-    return ImsClient(config)
+    return clients.ims
 
 
 def report(clients: SdkClients, **request: str) -> tuple[list[dict[str, str]], str, bool, str]:

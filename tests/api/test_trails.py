@@ -14,7 +14,6 @@ import pytest
 from alibabacloud_actiontrail20200706 import models as at_models
 from alibabacloud_actiontrail20200706.client import Client as ActionTrailClient
 from alibabacloud_ram20150501 import models as ram_models
-from alibabacloud_tea_openapi.models import Config
 from Tea.exceptions import TeaException
 
 from ramparts.services.actiontrail.layout import read_log_file
@@ -27,14 +26,7 @@ DELIVERY_TIMEOUT = 20.0  # seconds; the test servers deliver every 0.2 s
 
 
 def trail_client(clients: SdkClients) -> ActionTrailClient:
-    creds = clients.creds
-    config = Config(access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,
-                    security_token=creds.security_token, endpoint=clients.server.endpoint,
-                    protocol="http", region_id="cn-hangzhou", read_timeout=20000,
-                    connect_timeout=5000)
-    if clients.algorithm is not None:
-        config.signature_algorithm = clients.algorithm
-    return ActionTrailClient(config)
+    return clients.actiontrail
 
 
 def bucket_of(server: RunningServer, bucket: str) -> Path:
