@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from alibabacloud_ram20150501 import models as ram_models
-from Tea.exceptions import TeaException
 
-from tests.api.refusals import ISO_SECONDS, refused
-from tests.api.sdk import SdkClients, error_of, make_user, policy_json
+from tests.api.refusals import ISO_SECONDS, allowed, refused
+from tests.api.sdk import SdkClients, make_user, policy_json
 
 POLICY_FIELDS = {"PolicyName", "PolicyType", "Description", "DefaultVersion", "CreateDate"}
 VERSION_FIELDS = {"VersionId", "IsDefaultVersion", "PolicyDocument", "CreateDate"}
@@ -449,18 +448,6 @@ def test_list_policies_by_type_and_in_pages(admin: SdkClients, unique: str) -> N
 
 
 # ---- the effect of a new default version
-
-
-def allowed(call: Callable[[], object]) -> bool:
-    """Whether the call goes through; a refusal must be RAM's NoPermission."""
-    try:
-        call()
-    except TeaException as exc:
-        outcome = error_of(exc)
-    else:
-        return True
-    assert outcome == (403, "NoPermission")
-    return False
 
 
 def test_a_new_default_version_applies_on_the_very_next_call(admin: SdkClients,

@@ -16,6 +16,7 @@ from alibabacloud_tea_openapi.models import Config
 from Tea.exceptions import TeaException
 
 from ramparts.testing.process import ServerProcess
+from tests.api.refusals import allowed
 from tests.api.sdk import error_of, policy_json
 from tests.conftest import PostgresDatabases
 
@@ -34,18 +35,6 @@ def _ram(key_id: str, secret: str, endpoint: str) -> RamClient:
     return RamClient(Config(access_key_id=key_id, access_key_secret=secret, endpoint=endpoint,
                             protocol="http", region_id="cn-hangzhou", read_timeout=10000,
                             connect_timeout=2000))
-
-
-def _allowed(call: Callable[[], object]) -> bool:
-    """Whether the call goes through; a refusal must be RAM's NoPermission."""
-    try:
-        call()
-    except TeaException as exc:
-        outcome = error_of(exc)
-    else:
-        return True
-    assert outcome == (403, "NoPermission")
-    return False
 
 
 def test_a_policy_made_again_on_one_replica_is_not_served_stale_by_the_other(
@@ -72,7 +61,7 @@ def test_a_policy_made_again_on_one_replica_is_not_served_stale_by_the_other(
         def list_groups() -> object:
             return tess.list_groups(ram_models.ListGroupsRequest(max_items=1))
 
-        assert (_allowed(list_users), _allowed(list_groups)) == (True, False)  # cached there
+        assert (allowed(list_users), allowed(list_groups)) == (True, False)  # cached there
 
         # On the first replica: the policy is deleted and made again, v1 with other text.
         admin.detach_policy_from_user(ram_models.DetachPolicyFromUserRequest(
@@ -82,7 +71,7 @@ def test_a_policy_made_again_on_one_replica_is_not_served_stale_by_the_other(
             policy_name="tess-policy", policy_document=policy_json(LIST_GROUPS)))
         admin.attach_policy_to_user(attach)
 
-        assert (_allowed(list_users), _allowed(list_groups)) == (False, True)
+        assert (allowed(list_users), allowed(list_groups)) == (False, True)
 
 
 def test_per_entity_limits_hold_when_replicas_race(tmp_path: Path,
