@@ -109,6 +109,44 @@ def test_named_lock_serializes_transactions(store: Store) -> None:
     assert order == ["first-in", "first-out", "second-in"]
 
 
+def test_a_reading_transaction_neither_waits_for_a_writer_nor_sees_its_writes(
+        store: Store) -> None:
+    _account(store, "1")
+    writing, read = threading.Event(), threading.Event()
+    seen: list[list[str]] = []
+
+    def reader() -> None:
+        writing.wait(5)
+        with store.reading() as tx:  # the writer's transaction is open meanwhile
+            seen.append([row["account_id"] for row in tx.query("SELECT account_id FROM accounts")])
+        read.set()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    with store.transaction() as tx:
+        tx.execute("INSERT INTO accounts (account_id, alias, default_region, created_at) "
+                   "VALUES (?, ?, ?, ?)", ("2", "b", "cn-hangzhou", "2026-01-01T00:00:00Z"))
+        writing.set()
+        assert read.wait(5), "the reading transaction waited for the writer"
+    thread.join(5)
+    assert seen == [["1"]]
+    with store.reading() as tx:
+        assert sorted(row["account_id"] for row in tx.query("SELECT account_id FROM accounts")) \
+            == ["1", "2"]
+
+
+def test_a_sqlite_reading_transaction_cannot_write(tmp_path: Path) -> None:
+    """It reads on a connection of its own, opened read-only (PostgreSQL's reading
+    transaction is an ordinary one)."""
+    store = open_store(None, tmp_path)
+    _account(store, "1")
+    with pytest.raises(StoreError), store.reading() as tx:
+        tx.execute("DELETE FROM accounts")
+    with store.reading() as tx:
+        assert tx.query("SELECT account_id FROM accounts") == [{"account_id": "1"}]
+    store.close()
+
+
 def test_unknown_database_url_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="unsupported database URL 'mysql'"):
         open_store("mysql://x", tmp_path)

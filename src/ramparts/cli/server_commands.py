@@ -139,6 +139,7 @@ def _run(config: ServerConfig, log_level: str) -> int:
     # in place that ends in SystemExit, so the store is closed (SQLite checkpoints its WAL).
     signal.signal(signal.SIGTERM, _stop)
     runtime.start_delivery(config.delivery_root, config.trail_delivery_interval)
+    runtime.start_indexing()
     try:
         build_server(config, runtime, log_level=log_level).run()
     except SystemExit:

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from ramparts.cli.errors import UsageError
 from ramparts.cli.login_commands import session_file
+from ramparts.cli.trail_indexing import add_index_command
 from ramparts.cli.trail_integrity import add_integrity_commands
 from ramparts.core.clock import format_iso8601
 from ramparts.policy.catalog import Catalog
@@ -41,6 +42,7 @@ def add_trail_commands(subparsers: Any) -> Any:
     commands = trail.add_subparsers(dest="trail_command", required=True, metavar="COMMAND")
     _add_lookup(commands)
     add_integrity_commands(commands)
+    add_index_command(commands)
     return commands
 
 

@@ -22,12 +22,12 @@ from ramparts.services.actiontrail.verify import Report, verify_trail
 from ramparts.store.base import Store, Transaction
 from ramparts.store.factory import SQLITE_FILE_NAME, open_store
 
-__all__ = ["add_integrity_commands"]
+__all__ = ["add_integrity_commands", "opened_store", "store_options"]
 
 DATABASE_URL_ENV = "RAMPARTS_DATABASE_URL"
 
 
-def _store_options(parser: argparse.ArgumentParser) -> None:
+def store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="the server's data dir (default: $RAMPARTS_DATA_DIR or "
                              "~/.local/share/ramparts)")
@@ -40,14 +40,14 @@ def add_integrity_commands(commands: Any) -> None:
     """`public-key` and `verify`, added to the `trail` command group."""
     public_key = commands.add_parser(
         "public-key", help="print the public key (PEM) that signs the trail's digests")
-    _store_options(public_key)
+    store_options(public_key)
     public_key.set_defaults(handler=_public_key)
 
     verify = commands.add_parser(
         "verify", help="check the event chain, the delivered files and their signed digests",
         description="Exit 0 when everything verifies, 1 on any break (the first broken link "
         "and its kind are named), 2 on usage errors.")
-    _store_options(verify)
+    store_options(verify)
     verify.add_argument("--delivered", type=Path, default=None, metavar="DIR",
                         help="the delivery root (one directory per bucket) or one bucket's "
                              "directory (default: <data-dir>/delivery); alone, without a store")
@@ -59,7 +59,7 @@ def add_integrity_commands(commands: Any) -> None:
 
 
 @contextmanager
-def _opened(data_dir: Path, database_url: str | None) -> Iterator[Store]:
+def opened_store(data_dir: Path, database_url: str | None) -> Iterator[Store]:
     if database_url is None and not (data_dir / SQLITE_FILE_NAME).is_file():
         raise UsageError(f"no ramparts database in {data_dir}; give --data-dir or "
                          "--database-url")
@@ -80,7 +80,7 @@ def _account_key(tx: Transaction) -> str | None:
 
 def _public_key(args: argparse.Namespace, catalog: Catalog, out: TextIO) -> int:
     del catalog
-    with _opened(args.data_dir or default_data_dir(), args.database_url) as store, \
+    with opened_store(args.data_dir or default_data_dir(), args.database_url) as store, \
             store.transaction() as tx:
         pem = _account_key(tx)
     if pem is None:
@@ -114,7 +114,7 @@ def _verify(args: argparse.Namespace, catalog: Catalog, out: TextIO) -> int:
     else:
         data_dir = args.data_dir or default_data_dir()
         delivered = args.delivered or data_dir / "delivery"
-        with _opened(data_dir, args.database_url) as store, store.transaction() as tx:
+        with opened_store(data_dir, args.database_url) as store, store.transaction() as tx:
             pem = pem or _account_key(tx)
             # Checked even when the directory is gone: the store knows what was delivered.
             report = verify_trail(tx, delivered if pem else None, pem)

@@ -21,9 +21,10 @@ from ramparts.policy.cache import PolicyCache
 from ramparts.policy.catalog import Catalog
 from ramparts.protocol.pipeline import Pipeline
 from ramparts.protocol.registry import default_registry
-from ramparts.server.trail_delivery import (
+from ramparts.server.background import (
     DEFAULT_DELIVERY_INTERVAL,
-    DeliveryRunner,
+    DEFAULT_INDEXING_INTERVAL,
+    BackgroundLoop,
     lease_for,
 )
 from ramparts.services.accounts import (
@@ -35,9 +36,10 @@ from ramparts.services.accounts import (
 )
 from ramparts.services.actiontrail.delivery import TrailDelivery
 from ramparts.services.actiontrail.redaction import Redactor
+from ramparts.services.actiontrail.trail_index import TrailIndexer
 from ramparts.services.call import ServiceEnv
 from ramparts.store.base import Store
-from ramparts.store.factory import SQLITE_FILE_NAME, open_store
+from ramparts.store.factory import SQLITE_FILE_NAME, open_store, open_trail_index
 from ramparts.store.migrations import migrate
 
 __all__ = ["DEFAULT_REGION", "NotInitialized", "Runtime", "initialize", "open_runtime"]
@@ -52,13 +54,16 @@ class NotInitialized(KeyringError):
 
 @dataclass
 class Runtime:
-    """A server's long-lived parts; `close` stops trail delivery and releases the store."""
+    """A server's long-lived parts; `close` stops its background work and releases the
+    store."""
 
     store: Store
+    trail_index: Store  # the store itself on PostgreSQL
     env: ServiceEnv
     account: AccountRecord
     pipeline: Pipeline
-    delivery: DeliveryRunner | None = None
+    delivery: BackgroundLoop | None = None
+    indexing: BackgroundLoop | None = None
 
     def start_delivery(self, root: Path, interval: float = DEFAULT_DELIVERY_INTERVAL) -> None:
         """Deliver the logging trails' events under `root` (one directory per bucket) every
@@ -66,12 +71,31 @@ class Runtime:
         if self.delivery is None:
             delivery = TrailDelivery(self.store, self.env.sealer, self.env.clock, root,
                                      lease=lease_for(interval))
-            self.delivery = DeliveryRunner(delivery, interval).start()
+
+            def deliver() -> bool:
+                delivery.run_once()
+                return False
+
+            self.delivery = BackgroundLoop("trail-delivery", deliver, interval).start()
+
+    def start_indexing(self, interval: float = DEFAULT_INDEXING_INTERVAL) -> None:
+        """Index the trail's new events for LookupEvents, in bulk, on a thread of its own,
+        until `close`."""
+        if self.indexing is None:
+            indexer = TrailIndexer(self.store, self.trail_index)
+
+            def index() -> bool:
+                return indexer.catch_up() == indexer.batch
+
+            self.indexing = BackgroundLoop("trail-indexing", index, interval).start()
 
     def close(self) -> None:
-        if self.delivery is not None:
-            self.delivery.stop()
-            self.delivery = None
+        for loop in (self.delivery, self.indexing):
+            if loop is not None:
+                loop.stop()
+        self.delivery = self.indexing = None
+        if self.trail_index is not self.store:
+            self.trail_index.close()
         self.store.close()
 
 
@@ -83,9 +107,10 @@ def _sealer(data_dir: Path, environ: Mapping[str, str], *, create: bool) -> Seal
     return Sealer(load_root_key(data_dir, environ))
 
 
-def _env(sealer: Sealer, clock: Clock, ids: IdGenerator) -> ServiceEnv:
+def _env(sealer: Sealer, clock: Clock, ids: IdGenerator, trail_index: Store | None = None
+         ) -> ServiceEnv:
     return ServiceEnv(clock=clock, ids=ids, sealer=sealer, catalog=Catalog(),
-                      policies=PolicyCache())
+                      policies=PolicyCache(), trail_index=trail_index)
 
 
 def initialize(data_dir: Path, environ: Mapping[str, str], *, database_url: str | None = None,
@@ -133,8 +158,10 @@ def open_runtime(data_dir: Path, environ: Mapping[str, str], *, database_url: st
                     f"the root key (key id {sealer.key_id.hex()}) is not the one this "
                     "account's values were sealed with; start with the original key file or "
                     f"{ROOT_KEY_ENV}")
+        trail_index = open_trail_index(database_url, data_dir, store)
     except BaseException:
         store.close()
         raise
+    env = _env(sealer, clock, ids, trail_index if trail_index is not store else None)
     pipeline = Pipeline(store, env, default_registry(), account, Redactor(sealer.redaction_key))
-    return Runtime(store, env, account, pipeline)
+    return Runtime(store, trail_index, env, account, pipeline)

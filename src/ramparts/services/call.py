@@ -10,7 +10,7 @@ from ramparts.core.context import Caller, ParamSource, RequestContext
 from ramparts.core.ids import IdGenerator
 from ramparts.policy.cache import PolicyCache
 from ramparts.policy.catalog import Catalog
-from ramparts.store.base import Transaction
+from ramparts.store.base import Store, Transaction
 
 __all__ = ["Call", "Sealing", "ServiceEnv"]
 
@@ -34,6 +34,9 @@ class ServiceEnv:
     sealer: Sealing
     catalog: Catalog
     policies: PolicyCache
+    # The trail's lookup index, when it is not in the calls' own store (SQLite keeps it in a
+    # file of its own); None: the calls' transactions reach it.
+    trail_index: Store | None = None
 
 
 @dataclass

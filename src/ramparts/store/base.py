@@ -22,10 +22,20 @@ class ConflictError(StoreError):
 
 
 class Transaction(Protocol):
-    """One transaction. SQL uses `?` placeholders on every backend."""
+    """One transaction. SQL uses `?` placeholders on every backend.
+
+    `memo` holds what a caller learned inside this transaction and may reuse in it (the
+    trail's chain head): it is gone with the transaction, committed or not.
+    """
+
+    memo: dict[str, Any]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; the number of rows it changed."""
+        ...
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once for each row of parameters (a bulk write)."""
         ...
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -47,6 +57,10 @@ class Store(Protocol):
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         """A transaction that commits when the block ends and rolls back if it raises."""
+        ...
+
+    def reading(self) -> AbstractContextManager[Transaction]:
+        """A transaction that only reads: one consistent view, which waits for no writer."""
         ...
 
     def close(self) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ramparts.store.base import Store
 
-__all__ = ["MIGRATIONS", "migrate"]
+__all__ = ["MAIN", "MIGRATIONS", "TRAIL_INDEX", "TRAIL_INDEX_MIGRATIONS", "Schema", "migrate"]
 
 # Portable SQL only: TEXT, BIGINT and INTEGER columns, explicit keys, no autoincrement, no
-# dialect functions. Times are ISO 8601 UTC text (sortable); sealed values are base64 text.
+# dialect functions; a table may end in WITHOUT ROWID, which only SQLite is given. Times are
+# ISO 8601 UTC text (sortable); sealed values are base64 text.
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "accounts, RAM identities, STS sessions, nonces and the trail", [
         """CREATE TABLE accounts (
@@ -160,23 +162,99 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             fingerprint TEXT NOT NULL, public_key TEXT NOT NULL, private_sealed TEXT NOT NULL,
             created_at TEXT NOT NULL)""",
     ]),
+    (5, "the trail's lookup index moves out of the append, behind the chain", [
+        # Appending an event writes one row with no secondary index: the lookup indexes of
+        # migration 3 cost more than the rest of an append together. LookupEvents reads
+        # the postings that the trail indexer writes in bulk behind the chain (the TRAIL_INDEX
+        # schema below), and checks the few events after its watermark one by one.
+        # `resources` holds the event's referenced resources as JSON pairs (NULL for events
+        # written before this version: read them from the body).
+        """CREATE TABLE trail_events_v5 (
+            seq BIGINT PRIMARY KEY, event_id TEXT NOT NULL, account_id TEXT NOT NULL,
+            event_time TEXT NOT NULL, event_name TEXT NOT NULL, event_rw TEXT NOT NULL,
+            service_name TEXT NOT NULL, principal_name TEXT NOT NULL, access_key_id TEXT NOT NULL,
+            error_code TEXT NOT NULL, body TEXT NOT NULL, prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL, source_ip TEXT NOT NULL DEFAULT '',
+            event_type TEXT NOT NULL DEFAULT '', role_name TEXT NOT NULL DEFAULT '',
+            resources TEXT)""",
+        """INSERT INTO trail_events_v5 (seq, event_id, account_id, event_time, event_name,
+            event_rw, service_name, principal_name, access_key_id, error_code, body, prev_hash,
+            hash, source_ip, event_type, role_name, resources)
+           SELECT seq, event_id, account_id, event_time, event_name, event_rw, service_name,
+            principal_name, access_key_id, error_code, body, prev_hash, hash, source_ip,
+            event_type, role_name, NULL FROM trail_events""",
+        "DROP TABLE trail_events",
+        "ALTER TABLE trail_events_v5 RENAME TO trail_events",
+        "DROP TABLE trail_event_resources",
+    ]),
 ]
 
+# The trail's lookup index: derived from the events, rebuilt from them at will. SQLite keeps it
+# in a file of its own, written beside the database by the trail indexer; PostgreSQL in the
+# same database.
+TRAIL_INDEX_MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (1, "terms, postings and event ids of the trail's events, and the indexer's watermark", [
+        # A term is one (account, LookupAttribute key, value); the key '' with the value ''
+        # stands for every event of the account. A posting says the event `seq` at
+        # `event_second` (Unix time) has the term; a page is one range of the primary key.
+        """CREATE TABLE trail_terms (
+            term_id BIGINT PRIMARY KEY, account_id TEXT NOT NULL, attribute TEXT NOT NULL,
+            value TEXT NOT NULL, UNIQUE (account_id, attribute, value))""",
+        """CREATE TABLE trail_postings (
+            term_id BIGINT NOT NULL, event_second BIGINT NOT NULL, seq BIGINT NOT NULL,
+            PRIMARY KEY (term_id, event_second, seq)) WITHOUT ROWID""",
+        # EventId names one event: the first 8 bytes of its SHA-256, as a signed integer.
+        """CREATE TABLE trail_event_ids (
+            digest BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (digest, seq))
+            WITHOUT ROWID""",
+        # How far the index has read the chain: the last event indexed and its hash (an index
+        # ahead of the store, restored from a backup say, is rebuilt), and the generation of
+        # its term ids (a rebuild starts a new one, so that no replica keeps using old ids).
+        """CREATE TABLE trail_index_state (
+            name TEXT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL,
+            generation BIGINT NOT NULL)""",
+    ]),
+]
 
-def migrate(store: Store) -> int:
-    """Apply every migration the database lacks; the schema version afterwards."""
+# SQLite stores a table keyed by its primary key alone when asked; other databases have no
+# such clause and always do, or need not.
+_SQLITE_ONLY_SUFFIX = "WITHOUT ROWID"
+
+
+def _for_dialect(statement: str, dialect: str) -> str:
+    text = statement.rstrip()
+    if dialect != "sqlite" and text.endswith(_SQLITE_ONLY_SUFFIX):
+        return text.removesuffix(_SQLITE_ONLY_SUFFIX).rstrip()
+    return statement
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Migrations applied in order, recorded in a table of their own."""
+
+    versions_table: str
+    lock: str  # taken while migrating, so that replicas starting together migrate once
+    migrations: list[tuple[int, str, list[str]]]
+
+
+MAIN = Schema("schema_migrations", "schema-migrations", MIGRATIONS)
+TRAIL_INDEX = Schema("trail_index_migrations", "trail-index-migrations", TRAIL_INDEX_MIGRATIONS)
+
+
+def migrate(store: Store, schema: Schema = MAIN) -> int:
+    """Apply every migration of `schema` the database lacks; its version afterwards."""
+    table = schema.versions_table
     with store.transaction() as tx:
-        tx.lock("schema-migrations")
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
-            "description TEXT NOT NULL)"
-        )
-        applied = {row["version"] for row in tx.query("SELECT version FROM schema_migrations")}
-        for version, description, statements in MIGRATIONS:
+        tx.lock(schema.lock)
+        tx.execute(f"CREATE TABLE IF NOT EXISTS {table} (version BIGINT PRIMARY KEY, "
+                   "description TEXT NOT NULL)")
+        applied = {row["version"] for row in
+                   tx.query(f"SELECT version FROM {table}")}  # noqa: S608 (a fixed name)
+        for version, description, statements in schema.migrations:
             if version in applied:
                 continue
             for statement in statements:
-                tx.execute(statement)
-            tx.execute("INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
-                       (version, description))
-        return max((v for v, _, _ in MIGRATIONS), default=0)
+                tx.execute(_for_dialect(statement, store.dialect))
+            tx.execute(f"INSERT INTO {table} (version, description) "  # noqa: S608
+                       "VALUES (?, ?)", (version, description))
+        return max((v for v, _, _ in schema.migrations), default=0)

@@ -6,7 +6,7 @@ import hashlib
 import queue
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -28,10 +28,20 @@ def _translate(sql: str) -> str:
 class _PostgresTransaction:
     def __init__(self, connection: psycopg.Connection[Row]) -> None:
         self._connection = connection
+        self.memo: dict[str, Any] = {}
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             return self._connection.execute(_translate(sql), tuple(params)).rowcount
+        except psycopg.errors.UniqueViolation as exc:
+            raise ConflictError(str(exc)) from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"store error: {exc}") from exc
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            with self._connection.cursor() as cursor:
+                cursor.executemany(_translate(sql), rows)
         except psycopg.errors.UniqueViolation as exc:
             raise ConflictError(str(exc)) from exc
         except psycopg.Error as exc:
@@ -80,6 +90,10 @@ class PostgresStore:
                 raise StoreError(f"transaction failed: {exc}") from exc
         finally:
             self._pool.put(connection)
+
+    def reading(self) -> AbstractContextManager[_PostgresTransaction]:
+        """A transaction that only reads (PostgreSQL's readers never wait for writers)."""
+        return self.transaction()
 
     def close(self) -> None:
         while not self._pool.empty():

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ramparts.store.base import ConflictError, Row, StoreError
-from ramparts.store.migrations import migrate
+from ramparts.store.migrations import MAIN, Schema, migrate
 
 __all__ = ["CommitGroup", "SQLiteStore"]
 
@@ -27,10 +27,19 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
 class _SQLiteTransaction:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
+        self.memo: dict[str, Any] = {}
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
             return self._connection.execute(sql, tuple(params)).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(str(exc)) from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"store error: {exc}") from exc
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._connection.executemany(sql, rows)
         except sqlite3.IntegrityError as exc:
             raise ConflictError(str(exc)) from exc
         except sqlite3.Error as exc:
@@ -159,7 +168,10 @@ class SQLiteStore:
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, schema: Schema = MAIN, *, durable: bool = True
+                 ) -> None:
+        """`durable=False` is for a file whose content can be derived again (the trail
+        index): a commit is not waited for on disk, and a crash may lose the latest ones."""
         self._path = str(path)
         try:
             self._connection = sqlite3.connect(
@@ -169,7 +181,7 @@ class SQLiteStore:
             self._connection.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit reaches the disk before the call is answered, so an answered call
             # survives a crash of the process or of the machine.
-            self._connection.execute("PRAGMA synchronous=FULL")
+            self._connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self._connection.execute("PRAGMA foreign_keys=ON")
             # The trail's indexes outgrow SQLite's 2 MB default cache at a few hundred thousand
             # events; 64 MB keeps their inner pages in memory. Checkpointing every 10,000 pages
@@ -180,7 +192,9 @@ class SQLiteStore:
             raise StoreError(f"cannot open the database {self._path}: {exc}") from exc
         self._lock = threading.Lock()
         self._group: CommitGroup | None = None
-        migrate(self)
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
+        migrate(self, schema)
 
     @contextmanager
     def transaction(self) -> Iterator[_SQLiteTransaction]:
@@ -223,6 +237,35 @@ class SQLiteStore:
     def _forget_group(self) -> None:
         self._group = None
 
+    @contextmanager
+    def reading(self) -> Iterator[_SQLiteTransaction]:
+        """A transaction that only reads, on a connection of its own: it sees one snapshot
+        (WAL), and neither waits for the writer nor holds it up."""
+        with self._reader_lock:
+            if self._reader is None:
+                try:
+                    self._reader = sqlite3.connect(self._path, isolation_level=None,
+                                                   check_same_thread=False, timeout=30.0)
+                    self._reader.row_factory = _dict_row
+                    self._reader.execute("PRAGMA query_only=ON")
+                    self._reader.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+                except sqlite3.Error as exc:
+                    raise StoreError(f"cannot open the database {self._path}: {exc}") from exc
+            reader = self._reader
+            try:
+                reader.execute("BEGIN")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot begin a transaction: {exc}") from exc
+            try:
+                yield _SQLiteTransaction(reader)
+            finally:
+                with suppress(sqlite3.Error):
+                    reader.execute("ROLLBACK")  # nothing to keep: it only read
+
     def close(self) -> None:
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         with self._lock:
             self._connection.close()

@@ -75,6 +75,7 @@ def start_server(data_dir: Path, *, database_url: str | None = None,
     server = build_server(config, runtime, log_level="warning")
     if trail_delivery_interval is not None:
         runtime.start_delivery(config.delivery_root, trail_delivery_interval)
+    runtime.start_indexing()
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"ramparts-server-{port}")
     thread.start()

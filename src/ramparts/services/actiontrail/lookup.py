@@ -1,5 +1,5 @@
 """The trail's search behind LookupEvents: time window, attribute filters and pages, each page
-one range of an index.
+one range of the trail index's postings plus the few events not indexed yet.
 
 Pages are read newest first (BACKWARD, the default) or oldest first (FORWARD) in
 (event_time, seq) order, and resume after the last event returned: the NextToken carries only
@@ -27,12 +27,23 @@ from ramparts.services.actiontrail.lookup_errors import (
     InvalidParameterStartTime,
     InvalidQueryParameter,
 )
+from ramparts.services.actiontrail.trail_index import (
+    EVENT_COLUMNS,
+    EVERY_EVENT,
+    INDEXED_KEYS,
+    RESOURCE,
+    event_id_digest,
+    event_second,
+    indexed_upto,
+    lookup_terms,
+    term_ids,
+    terms_of,
+)
 from ramparts.store.base import Row, Transaction
 
 __all__ = [
-    "COLUMNS", "DEFAULT_MAX_RESULTS", "DEFAULT_WINDOW", "HISTORY", "MAX_RESULTS",
-    "RESOURCE_COLUMNS", "Cursor", "LookupPage", "LookupQuery", "TrailSearch", "filters_of",
-    "parse_time", "window",
+    "DEFAULT_MAX_RESULTS", "DEFAULT_WINDOW", "HISTORY", "KEYS", "MAX_RESULTS", "Cursor",
+    "LookupPage", "LookupQuery", "TrailSearch", "filters_of", "parse_time", "window",
 ]
 
 # [doc: LookupEvents (2020-07-06)]: StartTime defaults to 7 days before now, EndTime to now;
@@ -44,25 +55,12 @@ DEFAULT_MAX_RESULTS = 20
 MAX_RESULTS = 50
 MAX_ATTRIBUTES = 2  # [doc: How do I configure the LookupAttribute parameter]
 
-# LookupAttribute keys [doc: How do I configure the LookupAttribute parameter] -> the indexed
-# column of trail_events (migration 3); the order is the preference for the index a page is
-# read from when two attributes are given (the one likely to match fewer events first).
-COLUMNS: Mapping[str, str] = {
-    "EventId": "event_id",
-    "EventAccessKeyId": "access_key_id",
-    "User": "principal_name",
-    "RoleName": "role_name",
-    "SourceIpAddress": "source_ip",
-    "EventName": "event_name",
-    "ServiceName": "service_name",
-    "EventType": "event_type",
-    "EventRW": "event_rw",
-}
-# Referenced resources live in trail_event_resources, one row per (type, name) of an event.
-RESOURCE_COLUMNS: Mapping[str, str] = {
-    "ResourceName": "resource_name",
-    "ResourceType": "resource_type",
-}
+# LookupAttribute keys [doc: How do I configure the LookupAttribute parameter]: EventId, and
+# the terms of the trail index; the order is the preference for the postings a page is read
+# from when two attributes are given (the one likely to match fewer events first).
+PREFERENCE = (RESOURCE, "ResourceName", "EventAccessKeyId", "User", "RoleName", "SourceIpAddress",
+              "EventName", "ResourceType", "ServiceName", "EventType", "EventRW")
+KEYS = frozenset({"EventId", *PREFERENCE}) - {RESOURCE}
 # Documented keys whose attribute our events do not carry: refused rather than matched wrongly.
 UNRECORDED = frozenset({"SensitiveAction", "PrincipalId"})
 
@@ -120,8 +118,8 @@ def filters_of(attributes: Sequence[Any]) -> dict[str, str]:
         if key in UNRECORDED:
             raise InvalidQueryParameter(f"The specified query parameter is invalid: {name}.Key "
                                         f"{key} is not recorded by this server's events.")
-        if key not in COLUMNS and key not in RESOURCE_COLUMNS:
-            known = ", ".join(sorted([*COLUMNS, *RESOURCE_COLUMNS]))
+        if key not in KEYS:
+            known = ", ".join(sorted(KEYS))
             raise InvalidQueryParameter(f"The specified query parameter is invalid: {name}.Key "
                                         f"{key[:64]!r} is not one of {known}.")
         filters.pop(key, None)
@@ -191,89 +189,152 @@ class LookupPage:
 
 
 class TrailSearch:
-    """Pages of one account's trail events, each read from the index its filters select."""
+    """Pages of one account's trail events: the postings of the indexed events (one range of
+    the postings' key per page, from the `index` transaction) and the events after the index's
+    watermark, checked one by one (from the `events` transaction), merged in page order. On
+    PostgreSQL both are one transaction."""
 
-    def __init__(self, tx: Transaction, account_id: str) -> None:
-        self.tx, self.account_id = tx, account_id
+    def __init__(self, events: Transaction, index: Transaction, account_id: str) -> None:
+        self.events, self.index, self.account_id = events, index, account_id
 
     def page(self, query: LookupQuery, after: Cursor | None = None) -> LookupPage:
-        sql, params = self._keys_sql(query, after, query.max_results + 1)
-        keys = [(str(row["event_time"]), int(row["seq"])) for row in self.tx.query(sql, params)]
-        more = len(keys) > query.max_results
-        keys = keys[:query.max_results]
-        events = self._bodies(keys)
-        following = Cursor(*keys[-1]) if more and keys else None
-        return LookupPage(events, following)
+        limit = query.max_results + 1
+        bounds = _Bounds.of(query, after)
+        upto = indexed_upto(self.index, self.events)
+        event_id = query.filters.get("EventId")
+        keys = set(self._unindexed(query.filters, bounds, upto))
+        if event_id is not None:
+            keys.update(self._by_event_id(event_id, query.filters, bounds))
+        elif upto:
+            keys.update(self._indexed(query.filters, bounds, limit, upto))
+        ordered = sorted(keys, reverse=query.backward)
+        more = len(ordered) > query.max_results
+        page = ordered[:query.max_results]
+        following = Cursor(_iso(page[-1][0]), page[-1][1]) if more and page else None
+        return LookupPage(self._bodies([seq for _, seq in page]), following)
 
-    # ---- the index read: (event_time, seq) of the page's events, in page order
+    # ---- the indexed events: one range of trail_postings' primary key
 
-    def _keys_sql(self, query: LookupQuery, after: Cursor | None, limit: int
-                  ) -> tuple[str, list[Any]]:
-        filters = dict(query.filters)
-        resource_keys = [key for key in RESOURCE_COLUMNS if key in filters]
-        if resource_keys and "EventId" not in filters:
-            table, alias = "trail_event_resources", "r"
-            driving = resource_keys[0]
-            column = RESOURCE_COLUMNS[driving]
-        else:
-            table, alias = "trail_events", "e"
-            driving = next((key for key in COLUMNS if key in filters), "")
-            column = COLUMNS.get(driving, "")
-        start, end = format_iso8601(query.start), format_iso8601(query.end)
-        if after is not None:  # resume after the cursor: the range starts at its time
-            if query.backward:
-                end = min(end, after.event_time)
-            else:
-                start = max(start, after.event_time)
-        where = [f"{alias}.account_id = ?"]
-        params: list[Any] = [self.account_id]
-        if column:
-            where.append(f"{alias}.{column} = ?")
-            params.append(filters.pop(driving))
-        where += [f"{alias}.event_time >= ?", f"{alias}.event_time <= ?"]
-        params += [start, end]
-        if after is not None:
-            sign = "<" if query.backward else ">"
-            where.append(f"({alias}.event_time {sign} ? OR {alias}.seq {sign} ?)")
-            params += [after.event_time, after.seq]
-        join = ""
-        # The other conditions only filter the rows of the driving index. SQLite, which keeps
-        # no statistics, would otherwise read the page from whichever index it meets last: a
-        # CAST keeps the column off its index choice. PostgreSQL drops a cast of text to text
-        # and weighs the condition with its statistics (one of the two indexes, in order).
-        resources = [key for key in filters if key in RESOURCE_COLUMNS]
-        if resources and alias == "e":  # read by EventId: at most one event to check
-            matches = " AND ".join(f"r.{RESOURCE_COLUMNS[key]} = ?" for key in resources)
-            where.append("EXISTS (SELECT 1 FROM trail_event_resources r WHERE "  # noqa: S608
-                         "r.account_id = e.account_id AND r.event_time = e.event_time AND "
-                         f"r.seq = e.seq AND {matches})")
-            params += [filters.pop(key) for key in resources]
-        for key, value in filters.items():
-            if key in RESOURCE_COLUMNS:
-                where.append(f"CAST(r.{RESOURCE_COLUMNS[key]} AS TEXT) = ?")
-            else:
-                if alias == "r" and not join:
-                    join = " JOIN trail_events e ON e.seq = r.seq"
-                where.append(f"CAST(e.{COLUMNS[key]} AS TEXT) = ?")
-            params.append(value)
-        order = "DESC" if query.backward else "ASC"
-        # An event naming several resources has several rows in trail_event_resources.
-        distinct = "DISTINCT " if alias == "r" else ""
-        # Only names from the tables above are spliced in; every value is a parameter.
-        sql = (f"SELECT {distinct}{alias}.event_time, {alias}.seq FROM {table} {alias}{join} "  # noqa: S608
-               f"WHERE {' AND '.join(where)} "
-               f"ORDER BY {alias}.event_time {order}, {alias}.seq {order} LIMIT ?")
-        params.append(limit)
-        return sql, params
+    def _indexed(self, filters: Mapping[str, str], bounds: _Bounds, limit: int, upto: int
+                 ) -> list[tuple[int, int]]:
+        wanted = sorted(lookup_terms(filters), key=lambda term: PREFERENCE.index(term[0])) \
+            or [EVERY_EVENT]
+        ids = term_ids(self.index, self.account_id, wanted)
+        if any(term_id is None for term_id in ids):
+            return []  # no indexed event has that value
+        driving, *others = ids
+        # Postings past the watermark (another replica's indexer may have written some since
+        # it was read) are left to the one-by-one check, so that no event comes twice.
+        where = ["p.term_id = ?", "p.event_second >= ?", "p.event_second <= ?", "p.seq <= ?"]
+        params: list[Any] = [driving, bounds.first, bounds.last, upto]
+        if bounds.after is not None:
+            sign = "<" if bounds.backward else ">"
+            where.append(f"(p.event_second {sign} ? OR p.seq {sign} ?)")
+            params += list(bounds.after)
+        # The second condition: a posting of the same event, checked row by row on the
+        # primary key. As a scalar subquery it stays a check; as EXISTS, PostgreSQL may join
+        # the two terms' whole ranges and sort them, which a frequent term makes slow.
+        for other in others:
+            where.append("(SELECT 1 FROM trail_postings q WHERE q.term_id = ? AND "
+                         "q.event_second = p.event_second AND q.seq = p.seq LIMIT 1) = 1")
+            params.append(other)
+        order = "DESC" if bounds.backward else "ASC"
+        rows = self.index.query(
+            "SELECT p.event_second, p.seq FROM trail_postings p "  # noqa: S608 (fixed text)
+            f"WHERE {' AND '.join(where)} "
+            f"ORDER BY p.event_second {order}, p.seq {order} LIMIT ?", [*params, limit])
+        return [(int(row["event_second"]), int(row["seq"])) for row in rows]
+
+    def _by_event_id(self, event_id: str, filters: Mapping[str, str], bounds: _Bounds
+                     ) -> list[tuple[int, int]]:
+        seqs = [int(row["seq"]) for row in self.index.query(
+            "SELECT seq FROM trail_event_ids WHERE digest = ?", (event_id_digest(event_id),))]
+        if not seqs:
+            return []
+        marks = ", ".join("?" * len(seqs))
+        rows = self.events.query(
+            f"SELECT {EVENT_COLUMNS} FROM trail_events WHERE seq IN ({marks}) "  # noqa: S608
+            "AND event_id = ? AND account_id = ?", [*seqs, event_id, self.account_id])
+        return [key for row in rows if (key := _match(row, filters, bounds)) is not None]
+
+    # ---- the events after the watermark, checked one by one
+
+    def _unindexed(self, filters: Mapping[str, str], bounds: _Bounds, upto: int
+                   ) -> list[tuple[int, int]]:
+        # What a column holds is checked by the database; resources by _match.
+        where, params = ["seq > ?", "account_id = ?"], [upto, self.account_id]
+        for name, value in filters.items():
+            column = "event_id" if name == "EventId" else INDEXED_KEYS.get(name)
+            if column is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        rows = self.events.query(
+            f"SELECT {EVENT_COLUMNS} FROM trail_events "  # noqa: S608 (fixed names)
+            f"WHERE {' AND '.join(where)}", params)
+        return [key for row in rows if (key := _match(row, filters, bounds)) is not None]
 
     # ---- the events themselves
 
-    def _bodies(self, keys: list[tuple[str, int]]) -> list[dict[str, Any]]:
-        if not keys:
+    def _bodies(self, seqs: list[int]) -> list[dict[str, Any]]:
+        if not seqs:
             return []
-        marks = ", ".join("?" * len(keys))
-        rows: list[Row] = self.tx.query(
+        marks = ", ".join("?" * len(seqs))
+        rows: list[Row] = self.events.query(
             f"SELECT seq, body FROM trail_events WHERE seq IN ({marks})",  # noqa: S608
-            [seq for _, seq in keys])
+            seqs)
         bodies = {int(row["seq"]): str(row["body"]) for row in rows}
-        return [json.loads(bodies[seq]) for _, seq in keys]
+        return [json.loads(bodies[seq]) for seq in seqs]
+
+
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    """A page's range in (event_second, seq) order: the window's seconds, and the position it
+    resumes after, if any."""
+
+    first: int
+    last: int
+    backward: bool
+    after: tuple[int, int] | None
+
+    @classmethod
+    def of(cls, query: LookupQuery, cursor: Cursor | None) -> _Bounds:
+        first, last = _second(query.start), _second(query.end)
+        after = None
+        if cursor is not None:
+            after = (event_second(cursor.event_time), cursor.seq)
+            if query.backward:
+                last = min(last, after[0])
+            else:
+                first = max(first, after[0])
+        return cls(first, last, query.backward, after)
+
+    def holds(self, key: tuple[int, int]) -> bool:
+        if not self.first <= key[0] <= self.last:
+            return False
+        if self.after is None:
+            return True
+        return key < self.after if self.backward else key > self.after
+
+
+def _second(moment: datetime) -> int:
+    return int(moment.timestamp())  # whole seconds, as event times are written
+
+
+def _iso(second: int) -> str:
+    return format_iso8601(datetime.fromtimestamp(second, UTC))
+
+
+def _match(row: Row, filters: Mapping[str, str], bounds: _Bounds) -> tuple[int, int] | None:
+    """The event's page key when it is in the page's range and meets every filter."""
+    key = (event_second(str(row["event_time"])), int(row["seq"]))
+    if not bounds.holds(key):
+        return None
+    for name, value in filters.items():
+        column = "event_id" if name == "EventId" else INDEXED_KEYS.get(name)
+        if column is not None and row[column] != value:
+            return None
+    wanted = [term for term in lookup_terms(filters) if term[0] not in INDEXED_KEYS]
+    if wanted:  # the resources, read from the row only when asked for
+        terms = terms_of(row)
+        return key if all(term in terms for term in wanted) else None
+    return key

@@ -67,7 +67,12 @@ def lookup_events(call: Call) -> dict[str, Any]:
         LookupQuery.fingerprint_of(account_id, filters, backward, sent_start, sent_end))
     token = params.str("NextToken") or ""
     after = query.cursor_of(token) if token else None
-    page = TrailSearch(call.tx, account_id).page(query, after)
+    index = call.env.trail_index
+    if index is None:
+        page = TrailSearch(call.tx, call.tx, account_id).page(query, after)
+    else:
+        with index.reading() as index_tx:
+            page = TrailSearch(call.tx, index_tx, account_id).page(query, after)
     body: dict[str, Any] = {"Events": page.events, "StartTime": format_iso8601(start),
                             "EndTime": format_iso8601(end)}
     if page.next_cursor is not None:

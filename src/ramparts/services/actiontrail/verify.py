@@ -318,23 +318,27 @@ def verify_delivered(root: Path, public_pem: str, report: Report, *,
 
 
 def _compare_with_store(tx: Transaction, delivered: dict[str, str], report: Report) -> None:
-    ids = list(delivered)
-    for start in range(0, len(ids), _BATCH):
-        chunk = ids[start:start + _BATCH]
-        marks = ", ".join("?" * len(chunk))
-        rows = tx.query(f"SELECT seq, event_id, body FROM trail_events "  # noqa: S608
-                        f"WHERE event_id IN ({marks})", chunk)
-        stored = {str(row["event_id"]): row for row in rows}
-        for event_id in chunk:
-            row = stored.get(event_id)
-            if row is None:
-                report.findings.append(Finding(
-                    DELETED_EVENT, f"event {event_id}",
-                    "a delivered event is no longer in the store"))
-            elif str(row["body"]) != delivered[event_id]:
+    """Each delivered event against the stored one, in one pass over the store in chain order
+    (event ids have no index of their own: the trail index is not evidence)."""
+    unseen = dict(delivered)
+    after = 0
+    while unseen:
+        rows = tx.query("SELECT seq, event_id, body FROM trail_events WHERE seq > ? "
+                        "ORDER BY seq LIMIT ?", (after, _BATCH))
+        if not rows:
+            break
+        for row in rows:
+            body = unseen.pop(str(row["event_id"]), None)
+            if body is not None and str(row["body"]) != body:
                 report.findings.append(Finding(
                     CHANGED_EVENT, f"event {row['seq']}",
                     "the stored event differs from its delivered, signed copy"))
+        after = int(rows[-1]["seq"])
+    for event_id in delivered:
+        if event_id in unseen:
+            report.findings.append(Finding(
+                DELETED_EVENT, f"event {event_id}",
+                "a delivered event is no longer in the store"))
 
 
 def verify_trail(tx: Transaction | None, delivered_root: Path | None,
