@@ -131,20 +131,25 @@ class Workload:
 
 
 class _Batch:
-    """A transaction that keeps record_event's statements for one executemany each:
+    """A transaction that gathers record_event's rows for one executemany per fill batch:
     record_event builds, redacts and chains the events exactly as it does on the request path
     (the chain's head in the transaction's memo), only the writes are batched."""
 
     def __init__(self) -> None:
         self.memo: dict[str, Any] = {}
         self.statements: dict[str, list[Sequence[Any]]] = {}
+        self._before_commit: list[Callable[[], object]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        self.statements.setdefault(sql, []).append(tuple(params))
-        return 1
+        raise AssertionError(f"unexpected statement while filling: {sql}")
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        raise AssertionError(f"unexpected bulk write while filling: {sql}")
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+                    ) -> None:
+        marks = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+        self.statements.setdefault(sql, []).extend(rows)
+        assert isinstance(rows, list)
+        rows.clear()  # written: the next batch starts empty (one transaction for the fill)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         raise AssertionError(f"unexpected query while filling: {sql}")
@@ -156,8 +161,18 @@ class _Batch:
     def lock(self, name: str) -> None:
         del name
 
+    def before_commit(self, callback: Callable[[], object]) -> None:
+        self._before_commit.append(callback)
+
     def append(self, record: CallRecord) -> None:
         record_event(self, record)
+
+    def take(self) -> dict[str, list[Sequence[Any]]]:
+        """The statements gathered since the last take."""
+        for callback in self._before_commit:
+            callback()
+        statements, self.statements = self.statements, {}
+        return statements
 
 
 Writer = Callable[[dict[str, list[Sequence[Any]]]], None]
@@ -171,8 +186,7 @@ def fill(write: Writer, workload: Workload, events: int, end: datetime) -> float
     for number in range(events):
         batch.append(workload.record(end - SPREAD + step * number))
         if (number + 1) % FILL_BATCH == 0 or number + 1 == events:
-            write(batch.statements)
-            batch.statements = {}
+            write(batch.take())
             if sys.stdout.isatty():
                 print(f"\r  filled {number + 1:,} events", end="", flush=True)
     if sys.stdout.isatty():

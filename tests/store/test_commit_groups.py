@@ -125,3 +125,25 @@ def test_other_threads_wait_for_the_group_and_it_commits_on_another_thread(
     waiting.join(timeout=10)
     assert seen == [{"grouped"}]
     assert _committed(tmp_path) == {"grouped", "other"}
+
+
+def _add_with_failing_callback(store: SQLiteStore, nonce: str) -> None:
+    with store.transaction() as tx:
+        tx.execute(NONCE_SQL, (nonce, "z"))
+
+        def fail() -> None:
+            raise StoreError("store error: the callback's write failed")
+
+        tx.before_commit(fail)
+
+
+def test_a_failing_before_commit_callback_rolls_back_its_savepoint_alone(
+        store: SQLiteStore, tmp_path: Path) -> None:
+    group = store.open_group()
+    _add(store, "kept")
+    with pytest.raises(StoreError, match="callback"):
+        _add_with_failing_callback(store, "dropped")
+    with store.transaction() as tx:  # a savepoint's callbacks run before its release
+        tx.before_commit(lambda: tx.execute(NONCE_SQL, ("written-by-callback", "z")))
+    group.commit()
+    assert _committed(tmp_path) == {"kept", "written-by-callback"}

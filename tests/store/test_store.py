@@ -142,9 +142,42 @@ def test_a_sqlite_reading_transaction_cannot_write(tmp_path: Path) -> None:
     _account(store, "1")
     with pytest.raises(StoreError), store.reading() as tx:
         tx.execute("DELETE FROM accounts")
+    with pytest.raises(StoreError, match="commits nothing"), store.reading() as tx:
+        tx.before_commit(lambda: None)
     with store.reading() as tx:
         assert tx.query("SELECT account_id FROM accounts") == [{"account_id": "1"}]
     store.close()
+
+
+def test_before_commit_callbacks_run_in_order_inside_the_transaction(store: Store) -> None:
+    _account(store, "1")
+    ran: list[str] = []
+    with store.transaction() as tx:
+        tx.before_commit(lambda: ran.append("first"))
+        tx.before_commit(lambda: tx.execute("UPDATE accounts SET alias = ? WHERE "
+                                            "account_id = ?", ("by-callback", "1")))
+        tx.before_commit(lambda: ran.append("third"))
+        assert ran == []
+    assert ran == ["first", "third"]
+    with store.transaction() as tx:
+        assert tx.query_one("SELECT alias FROM accounts") == {"alias": "by-callback"}
+
+
+def test_a_failing_before_commit_callback_rolls_the_transaction_back(store: Store) -> None:
+    def fail() -> None:
+        raise StoreError("store error: the bulk write failed")
+
+    def write_then_fail_at_commit() -> None:
+        with store.transaction() as tx:
+            tx.execute("INSERT INTO accounts (account_id, alias, default_region, created_at) "
+                       "VALUES (?, ?, ?, ?)",
+                       ("9", "lost", "cn-hangzhou", "2026-01-01T00:00:00Z"))
+            tx.before_commit(fail)
+
+    with pytest.raises(StoreError, match="bulk write"):
+        write_then_fail_at_commit()
+    with store.transaction() as tx:
+        assert tx.query("SELECT account_id FROM accounts") == []
 
 
 def test_unknown_database_url_is_refused(tmp_path: Path) -> None:

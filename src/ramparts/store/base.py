@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from ramparts.core.errors import RampartsError
 
-__all__ = ["ConflictError", "Row", "Store", "StoreError", "Transaction"]
+__all__ = [
+    "CommitCallbacks", "ConflictError", "Row", "Store", "StoreError", "Transaction",
+    "checked_names",
+]
 
 Row = dict[str, Any]
 
@@ -34,8 +38,10 @@ class Transaction(Protocol):
         """Run a statement; the number of rows it changed."""
         ...
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one statement once for each row of parameters (a bulk write)."""
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+                    ) -> None:
+        """Insert many rows at once (a bulk write: PostgreSQL's COPY). `table` and `columns`
+        are names from the code, never from a request."""
         ...
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
@@ -50,6 +56,41 @@ class Transaction(Protocol):
         Used where order matters across server replicas (the trail's hash chain).
         """
         ...
+
+    def before_commit(self, callback: Callable[[], object]) -> None:
+        """Run `callback` in this transaction just before it commits (callbacks in the order
+        given); if one raises, the transaction rolls back and the error propagates. Lets a
+        writer gather rows and write them together (the trail's events)."""
+        ...
+
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}", re.ASCII)
+
+
+def checked_names(table: str, columns: Sequence[str]) -> str:
+    """`table (column, ...)` for a bulk insert, refusing anything but plain lowercase names."""
+    for name in (table, *columns):
+        if _NAME.fullmatch(name) is None:
+            raise StoreError(f"store error: {name[:64]!r} is not a table or column name")
+    if not columns:
+        raise StoreError("store error: a bulk insert needs its columns")
+    return f"{table} ({', '.join(columns)})"
+
+
+class CommitCallbacks:
+    """The before-commit callbacks of a store's transaction: `before_commit` for its callers,
+    `prepare_commit` for the store, just before it commits."""
+
+    def __init__(self) -> None:
+        self._before_commit: list[Callable[[], object]] = []
+
+    def before_commit(self, callback: Callable[[], object]) -> None:
+        self._before_commit.append(callback)
+
+    def prepare_commit(self) -> None:
+        callbacks, self._before_commit = self._before_commit, []
+        for callback in callbacks:
+            callback()
 
 
 class Store(Protocol):

@@ -12,7 +12,13 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from ramparts.store.base import ConflictError, Row, StoreError
+from ramparts.store.base import (
+    CommitCallbacks,
+    ConflictError,
+    Row,
+    StoreError,
+    checked_names,
+)
 from ramparts.store.migrations import migrate
 
 __all__ = ["PostgresStore"]
@@ -25,8 +31,9 @@ def _translate(sql: str) -> str:
     return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
 
 
-class _PostgresTransaction:
+class _PostgresTransaction(CommitCallbacks):
     def __init__(self, connection: psycopg.Connection[Row]) -> None:
+        super().__init__()
         self._connection = connection
         self.memo: dict[str, Any] = {}
 
@@ -38,10 +45,14 @@ class _PostgresTransaction:
         except psycopg.Error as exc:
             raise StoreError(f"store error: {exc}") from exc
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+                    ) -> None:
+        target = checked_names(table, columns)
         try:
-            with self._connection.cursor() as cursor:
-                cursor.executemany(_translate(sql), rows)
+            with self._connection.cursor() as cursor, \
+                    cursor.copy(f"COPY {target} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         except psycopg.errors.UniqueViolation as exc:
             raise ConflictError(str(exc)) from exc
         except psycopg.Error as exc:
@@ -85,7 +96,9 @@ class PostgresStore:
                 connection = psycopg.connect(self._url, row_factory=dict_row, autocommit=False)
             try:
                 with connection.transaction():
-                    yield _PostgresTransaction(connection)
+                    tx = _PostgresTransaction(connection)
+                    yield tx
+                    tx.prepare_commit()
             except psycopg.Error as exc:
                 raise StoreError(f"transaction failed: {exc}") from exc
         finally:

@@ -10,7 +10,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from ramparts.store.base import ConflictError, Row, StoreError
+from ramparts.store.base import (
+    CommitCallbacks,
+    ConflictError,
+    Row,
+    StoreError,
+    checked_names,
+)
 from ramparts.store.migrations import MAIN, Schema, migrate
 
 __all__ = ["CommitGroup", "SQLiteStore"]
@@ -24,10 +30,16 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
                                                                   strict=True)}
 
 
-class _SQLiteTransaction:
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
+class _SQLiteTransaction(CommitCallbacks):
+    def __init__(self, connection: sqlite3.Connection, *, reading: bool = False) -> None:
+        super().__init__()
+        self._connection, self._reading = connection, reading
         self.memo: dict[str, Any] = {}
+
+    def before_commit(self, callback: Callable[[], object]) -> None:
+        if self._reading:
+            raise StoreError("store error: a reading transaction commits nothing")
+        super().before_commit(callback)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
@@ -37,9 +49,13 @@ class _SQLiteTransaction:
         except sqlite3.Error as exc:
             raise StoreError(f"store error: {exc}") from exc
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+                    ) -> None:
+        target = checked_names(table, columns)
+        marks = ", ".join("?" * len(columns))
         try:
-            self._connection.executemany(sql, rows)
+            self._connection.executemany(f"INSERT INTO {target} VALUES ({marks})",  # noqa: S608
+                                         rows)
         except sqlite3.IntegrityError as exc:
             raise ConflictError(str(exc)) from exc
         except sqlite3.Error as exc:
@@ -102,8 +118,10 @@ class CommitGroup:
         except sqlite3.Error as exc:
             self.broken = True
             raise StoreError(f"cannot begin a transaction: {exc}") from exc
+        tx = _SQLiteTransaction(self._connection)
         try:
-            yield _SQLiteTransaction(self._connection)
+            yield tx
+            tx.prepare_commit()
         except BaseException:
             self._undo()
             raise
@@ -210,8 +228,10 @@ class SQLiteStore:
                 self._connection.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot begin a transaction: {exc}") from exc
+            tx = _SQLiteTransaction(self._connection)
             try:
-                yield _SQLiteTransaction(self._connection)
+                yield tx
+                tx.prepare_commit()
             except BaseException:
                 self._connection.execute("ROLLBACK")
                 raise
@@ -257,7 +277,7 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot begin a transaction: {exc}") from exc
             try:
-                yield _SQLiteTransaction(reader)
+                yield _SQLiteTransaction(reader, reading=True)
             finally:
                 with suppress(sqlite3.Error):
                     reader.execute("ROLLBACK")  # nothing to keep: it only read

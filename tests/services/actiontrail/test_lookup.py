@@ -427,8 +427,12 @@ class Recording:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.tx.execute(sql, params)
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.tx.execute_many(sql, rows)
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+                    ) -> None:
+        self.tx.insert_rows(table, columns, rows)
+
+    def before_commit(self, callback: Callable[[], object]) -> None:
+        self.tx.before_commit(callback)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         self.statements.append((sql, params))
@@ -486,7 +490,9 @@ def test_every_page_reads_ranges_of_keys_never_a_whole_table(
             assert not any(f"SCAN {table}" in plan for table in BIG_TABLES), plan
             assert "SCAN p" not in plan, plan
             assert "SCAN q" not in plan, plan
-            assert "TEMP B-TREE" not in plan, plan
+            # only the events after the watermark (a range of seq) are sorted
+            assert "TEMP B-TREE" not in plan or ("trail_events" in plan and "(seq>?)" in plan), \
+                plan
         else:
             # PostgreSQL may sort a range it reads, and scan a table it knows is empty, or the
             # events when most of them are after the watermark (all are read either way).
@@ -523,6 +529,7 @@ def test_an_events_resources_are_written_in_its_transaction(tmp_path: Path) -> N
     with store.transaction() as tx:
         assert tx.query("SELECT seq FROM trail_events") == []
         event = record_event(tx, record)
+    with store.transaction() as tx:
         stored = tx.query_one("SELECT resources FROM trail_events")
     store.close()
     assert stored is not None

@@ -8,7 +8,7 @@ import json
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -126,7 +126,8 @@ def test_the_indexer_follows_the_chain_in_batches(store: Stores) -> None:
 class _NoBulkWrites(Recording):
     """A transaction whose bulk writes fail (a full disk, a lost connection)."""
 
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+                    ) -> None:
         raise StoreError("store error: disk I/O error")
 
 
@@ -266,3 +267,24 @@ def test_the_migration_keeps_every_event_and_its_chain(tmp_path: Path) -> None:
     finally:
         migrated.events.close()
         migrated.index.close()
+
+
+def test_resource_names_are_matched_exactly_whatever_their_characters(store: Stores) -> None:
+    """LIKE narrows the unindexed events down; the match itself is exact and case-sensitive,
+    so names with LIKE's wildcards or another case are not found for each other."""
+    names = ["report_1", "report%1", "REPORT_1", "reportx1", 'quote"d', "back\\slash"]
+    rng, clock = random.Random(3), FrozenClock()
+    with store.events.transaction() as tx:
+        for number, name in enumerate(names):
+            record = replace(_record(rng, 500 + number, clock.now(), ACCOUNT),
+                             resources=[("ACS::RAM::User", name)])
+            record_event(tx, record)
+
+    def found(name: str) -> list[str]:
+        return _ids(store, clock, {"ResourceName": name})
+
+    unindexed = {name: found(name) for name in names}
+    assert all(len(ids) == 1 for ids in unindexed.values()), unindexed
+    assert found("report") == []
+    store.indexer().catch_up_fully()
+    assert {name: found(name) for name in names} == unindexed

@@ -28,10 +28,10 @@ from ramparts.services.actiontrail.lookup_errors import (
     InvalidQueryParameter,
 )
 from ramparts.services.actiontrail.trail_index import (
-    EVENT_COLUMNS,
     EVERY_EVENT,
     INDEXED_KEYS,
     RESOURCE,
+    TERM_COLUMNS,
     event_id_digest,
     event_second,
     indexed_upto,
@@ -202,7 +202,7 @@ class TrailSearch:
         bounds = _Bounds.of(query, after)
         upto = indexed_upto(self.index, self.events)
         event_id = query.filters.get("EventId")
-        keys = set(self._unindexed(query.filters, bounds, upto))
+        keys = set(self._unindexed(query.filters, bounds, upto, limit))
         if event_id is not None:
             keys.update(self._by_event_id(event_id, query.filters, bounds))
         elif upto:
@@ -253,24 +253,40 @@ class TrailSearch:
             return []
         marks = ", ".join("?" * len(seqs))
         rows = self.events.query(
-            f"SELECT {EVENT_COLUMNS} FROM trail_events WHERE seq IN ({marks}) "  # noqa: S608
+            f"SELECT {TERM_COLUMNS} FROM trail_events WHERE seq IN ({marks}) "  # noqa: S608
             "AND event_id = ? AND account_id = ?", [*seqs, event_id, self.account_id])
         return [key for row in rows if (key := _match(row, filters, bounds)) is not None]
 
     # ---- the events after the watermark, checked one by one
 
-    def _unindexed(self, filters: Mapping[str, str], bounds: _Bounds, upto: int
+    def _unindexed(self, filters: Mapping[str, str], bounds: _Bounds, upto: int, limit: int
                    ) -> list[tuple[int, int]]:
-        # What a column holds is checked by the database; resources by _match.
-        where, params = ["seq > ?", "account_id = ?"], [upto, self.account_id]
+        """The matching events after the watermark: the database checks the window, the
+        position and the columns, and keeps the page's first `limit` (those the resources
+        filters leave are checked here; LIKE only narrows them down)."""
+        where = ["seq > ?", "account_id = ?", "event_time >= ?", "event_time <= ?"]
+        params: list[Any] = [upto, self.account_id, _iso(bounds.first), _iso(bounds.last)]
+        if bounds.after is not None:
+            sign = "<" if bounds.backward else ">"
+            where.append(f"(event_time {sign} ? OR seq {sign} ?)")
+            params += [_iso(bounds.after[0]), bounds.after[1]]
+        resources = False
         for name, value in filters.items():
             column = "event_id" if name == "EventId" else INDEXED_KEYS.get(name)
             if column is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        rows = self.events.query(
-            f"SELECT {EVENT_COLUMNS} FROM trail_events "  # noqa: S608 (fixed names)
-            f"WHERE {' AND '.join(where)}", params)
+            else:  # ResourceName, ResourceType: a JSON string of the resources column
+                resources = True
+                where.append("(resources IS NULL OR resources LIKE ? ESCAPE '!')")
+                params.append(f"%{_like(json.dumps(value, ensure_ascii=False))}%")
+        order = "DESC" if bounds.backward else "ASC"
+        sql = (f"SELECT {TERM_COLUMNS} FROM trail_events "  # noqa: S608 (fixed names)
+               f"WHERE {' AND '.join(where)} ORDER BY event_time {order}, seq {order}")
+        if not resources:
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = self.events.query(sql, params)
         return [key for row in rows if (key := _match(row, filters, bounds)) is not None]
 
     # ---- the events themselves
@@ -318,6 +334,11 @@ class _Bounds:
 
 def _second(moment: datetime) -> int:
     return int(moment.timestamp())  # whole seconds, as event times are written
+
+
+def _like(text: str) -> str:
+    """`text` as a LIKE pattern matching itself (escape character !)."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def _iso(second: int) -> str:

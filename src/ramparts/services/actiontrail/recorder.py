@@ -23,7 +23,11 @@ __all__ = [
 
 GENESIS_HASH = "0" * 64
 CHAIN_LOCK = "actiontrail-chain"
-CHAIN_HEAD = "actiontrail-chain-head"  # the memo of a transaction that has appended
+CHAIN_HEAD = "actiontrail-chain-head"  # the memo of a transaction that has appended:
+CHAIN_ROWS = "actiontrail-chain-rows"  # its head, and the rows written before it commits
+EVENT_COLUMNS = ("seq", "event_id", "account_id", "event_time", "event_name", "event_rw",
+                 "service_name", "principal_name", "access_key_id", "error_code", "body",
+                 "prev_hash", "hash", "source_ip", "event_type", "role_name", "resources")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,35 +115,38 @@ def build_event(record: CallRecord, event_id: str) -> dict[str, Any]:
 
 
 def record_event(tx: Transaction, record: CallRecord) -> dict[str, Any]:
-    """Append the call's event to the chain inside `tx`; the event written."""
+    """Append the call's event to the chain inside `tx`; the event appended.
+
+    The transaction's events are written together just before it commits (one bulk write
+    however many calls share it); until then the chain lock and its head, kept in the
+    transaction's memo, make them the next links. If they cannot be written, the transaction
+    fails, and every call with it.
+    """
     head: tuple[int, str] | None = tx.memo.get(CHAIN_HEAD)
     if head is None:  # the transaction's first event: take the chain, and read its head
         tx.lock(CHAIN_LOCK)
         last = tx.query_one("SELECT seq, hash FROM trail_events ORDER BY seq DESC LIMIT 1")
         head = (0, GENESIS_HASH) if last is None else (int(last["seq"]), str(last["hash"]))
+        rows: list[tuple[Any, ...]] = []
+        tx.memo[CHAIN_ROWS] = rows
+        tx.before_commit(lambda: tx.insert_rows("trail_events", EVENT_COLUMNS, rows))
     seq, previous = head[0] + 1, head[1]
     event = build_event(record, record.context.request_id)
     body = canonical(event)
     caller = record.caller
-    account_id, event_time = record.context.account_id, event["eventTime"]
     role_name = caller.name if caller and caller.kind is CallerKind.ROLE_SESSION else ""
     # `resources` is what LookupEvents finds by ResourceType and ResourceName, and the
     # other columns what it finds by its other keys: copies of the body's fields, not hashed.
     resources = [[kind, name] for kind, names in event["referencedResources"].items()
                  for name in names]
     digest = event_hash(previous, body)
-    tx.execute(
-        "INSERT INTO trail_events (seq, event_id, account_id, event_time, event_name, event_rw, "
-        "service_name, principal_name, access_key_id, error_code, body, prev_hash, hash, "
-        "source_ip, event_type, role_name, resources) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, event["eventId"], account_id, event_time,
-         event["eventName"], event["eventRW"], event["serviceName"],
-         caller.display_name if caller else "", caller.access_key_id if caller else "",
-         record.error_code, body, previous, digest,
-         event["sourceIpAddress"], event["eventType"], role_name,
-         json.dumps(resources, separators=(",", ":"), ensure_ascii=False)),
-    )
+    tx.memo[CHAIN_ROWS].append((
+        seq, event["eventId"], record.context.account_id, event["eventTime"],
+        event["eventName"], event["eventRW"], event["serviceName"],
+        caller.display_name if caller else "", caller.access_key_id if caller else "",
+        record.error_code, body, previous, digest, event["sourceIpAddress"],
+        event["eventType"], role_name,
+        json.dumps(resources, separators=(",", ":"), ensure_ascii=False)))
     tx.memo[CHAIN_HEAD] = (seq, digest)  # the lock is held until the transaction ends
     return event
 

@@ -19,11 +19,11 @@ from ramparts.services.actiontrail.recorder import GENESIS_HASH
 from ramparts.store.base import Row, Store, Transaction
 
 __all__ = [
-    "EVENT_COLUMNS",
     "EVERY_EVENT",
     "INDEXED_KEYS",
     "INDEX_LOCK",
     "RESOURCE",
+    "TERM_COLUMNS",
     "TrailIndexer",
     "event_id_digest",
     "event_second",
@@ -56,7 +56,7 @@ RESOURCE = "Resource"
 
 # What the indexer and the lookup's scan read of an event: the body only for events written
 # before their resources had a column.
-EVENT_COLUMNS = ("seq, event_id, account_id, event_time, hash, resources, "
+TERM_COLUMNS = ("seq, event_id, account_id, event_time, hash, resources, "
                  + ", ".join(INDEXED_KEYS.values())
                  + ", CASE WHEN resources IS NULL THEN body END AS old_body")
 
@@ -159,9 +159,8 @@ class TrailIndexer:
                 digests.append((event_id_digest(str(row["event_id"])), seq))
             postings.sort()  # in key order: each page of the index is written once
             digests.sort()
-            tx.execute_many("INSERT INTO trail_postings (term_id, event_second, seq) "
-                            "VALUES (?, ?, ?)", postings)
-            tx.execute_many("INSERT INTO trail_event_ids (digest, seq) VALUES (?, ?)", digests)
+            tx.insert_rows("trail_postings", ("term_id", "event_second", "seq"), postings)
+            tx.insert_rows("trail_event_ids", ("digest", "seq"), digests)
             last = rows[-1]
             tx.execute("UPDATE trail_index_state SET seq = ?, hash = ? WHERE name = ?",
                        (int(last["seq"]), str(last["hash"]), STATE))
@@ -194,7 +193,7 @@ class TrailIndexer:
                 tx.execute("UPDATE trail_index_state SET seq = 0, hash = ?, generation = ? "
                            "WHERE name = ?", (GENESIS_HASH, generation, STATE))
                 upto = 0
-            rows = events.query(f"SELECT {EVENT_COLUMNS} FROM trail_events "  # noqa: S608
+            rows = events.query(f"SELECT {TERM_COLUMNS} FROM trail_events "  # noqa: S608
                                 "WHERE seq > ? ORDER BY seq LIMIT ?", (upto, self.batch))
         if generation != self._generation:
             self._generation, self._terms = generation, {}
