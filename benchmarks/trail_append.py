@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +28,11 @@ from ramparts.server.background import DEFAULT_INDEXING_INTERVAL, BackgroundLoop
 from ramparts.server.group_commit import MAX_GROUP
 from ramparts.services.actiontrail.lookup import Cursor, LookupQuery, TrailSearch
 from ramparts.services.actiontrail.recorder import CallRecord, first_break, record_event
-from ramparts.services.actiontrail.trail_index import TrailIndexer, indexed_upto
+from ramparts.services.actiontrail.trail_index import (
+    TrailIndexer,
+    indexed_upto,
+    lookup_transactions,
+)
 from ramparts.store.base import Row, Store
 
 Json = dict[str, Any]
@@ -337,7 +341,7 @@ def measure_sustained_apart(store: Store, index: Store, dialect: str, workload: 
 
 
 def _indexed_upto(store: Store, index: Store) -> int:
-    with store.reading() as events, index.reading() as index_tx:
+    with lookup_transactions(store, index) as (events, index_tx):
         return indexed_upto(index_tx, events)
 
 
@@ -404,8 +408,7 @@ def measure_lookups(store: Store, index: Store, dialect: str, account_id: str, s
             filters = lookup.filters(rng)
             query = _query(account_id, filters, end)
             started = perf_counter()
-            with store.transaction() as tx, \
-                    (nullcontext(tx) if index is store else index.transaction()) as index_tx:
+            with lookup_transactions(store, index) as (tx, index_tx):
                 page = TrailSearch(tx, index_tx, account_id).page(
                     query, middle if lookup.middle else None)
             result.latencies.append(perf_counter() - started)

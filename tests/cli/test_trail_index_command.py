@@ -14,7 +14,7 @@ from pathlib import Path
 from ramparts.core.clock import FrozenClock
 from ramparts.server.runtime import initialize
 from ramparts.services.actiontrail.recorder import record_event
-from ramparts.services.actiontrail.trail_index import indexed_upto
+from ramparts.services.actiontrail.trail_index import indexed_upto, lookup_transactions
 from ramparts.store.base import Store
 from ramparts.store.factory import open_store, open_trail_index
 from tests.services.actiontrail.test_lookup import ACCOUNT, _record
@@ -36,7 +36,7 @@ def _upto(data_dir: Path) -> int:
     store = open_store(None, data_dir)
     index = open_trail_index(None, data_dir, store)
     try:
-        with store.reading() as events, index.reading() as index_tx:
+        with lookup_transactions(store, index) as (events, index_tx):
             return indexed_upto(index_tx, events)
     finally:
         index.close()

@@ -15,7 +15,11 @@ from ramparts.core.errors import RampartsError
 from ramparts.policy.catalog import Catalog
 from ramparts.server.background import DEFAULT_INDEXING_INTERVAL
 from ramparts.server.config import default_data_dir
-from ramparts.services.actiontrail.trail_index import TrailIndexer, indexed_upto
+from ramparts.services.actiontrail.trail_index import (
+    TrailIndexer,
+    indexed_upto,
+    lookup_transactions,
+)
 from ramparts.store.factory import open_trail_index
 
 __all__ = ["add_index_command"]
@@ -66,7 +70,7 @@ def _index(args: argparse.Namespace, catalog: Catalog, out: TextIO) -> int:
                 total += count
                 if count < indexer.batch:
                     stopping.wait(args.interval)
-            with store.reading() as events, index.reading() as index_tx:
+            with lookup_transactions(store, index) as (events, index_tx):
                 upto = indexed_upto(index_tx, events)
         finally:
             if index is not store:

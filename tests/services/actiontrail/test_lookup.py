@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,7 +32,7 @@ from ramparts.services.actiontrail.lookup_errors import (
     InvalidQueryParameter,
 )
 from ramparts.services.actiontrail.recorder import CallRecord, record_event
-from ramparts.services.actiontrail.trail_index import TrailIndexer
+from ramparts.services.actiontrail.trail_index import TrailIndexer, lookup_transactions
 from ramparts.store.base import Row, Store, Transaction
 from ramparts.store.factory import open_store, open_trail_index
 from tests.conftest import PostgresDatabases
@@ -155,15 +155,8 @@ def trail(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     store.close()
 
 
-@contextmanager
-def _transactions(trail: Trail) -> Iterator[tuple[Transaction, Transaction]]:
-    """The events' and the index's transactions (one on PostgreSQL)."""
-    with trail.store.transaction() as events:
-        if trail.index is trail.store:
-            yield events, events
-        else:
-            with trail.index.transaction() as index:
-                yield events, index
+def _transactions(trail: Trail) -> AbstractContextManager[tuple[Transaction, Transaction]]:
+    return lookup_transactions(trail.store, trail.index)
 
 
 def _query(trail: Trail, filters: dict[str, str] | None = None, *, backward: bool = True,

@@ -18,7 +18,11 @@ import pytest
 from ramparts.core.clock import FrozenClock
 from ramparts.services.actiontrail.lookup import LookupQuery, TrailSearch, window
 from ramparts.services.actiontrail.recorder import record_event
-from ramparts.services.actiontrail.trail_index import TrailIndexer, indexed_upto
+from ramparts.services.actiontrail.trail_index import (
+    TrailIndexer,
+    indexed_upto,
+    lookup_transactions,
+)
 from ramparts.store.base import Row, Store, StoreError, Transaction
 from ramparts.store.factory import open_store, open_trail_index
 from tests.conftest import PostgresDatabases
@@ -38,14 +42,8 @@ class Stores:
     events: Store
     index: Store
 
-    @contextmanager
-    def transactions(self) -> Iterator[tuple[Transaction, Transaction]]:
-        with self.events.transaction() as events:
-            if self.index is self.events:
-                yield events, events
-            else:
-                with self.index.transaction() as index:
-                    yield events, index
+    def transactions(self) -> AbstractContextManager[tuple[Transaction, Transaction]]:
+        return lookup_transactions(self.events, self.index)
 
     def indexer(self, batch: int = 1000) -> TrailIndexer:
         return TrailIndexer(self.events, self.index, batch=batch)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "event_second",
     "indexed_upto",
     "lookup_terms",
+    "lookup_transactions",
     "resource_term",
     "resources_of",
     "term_ids",
@@ -109,6 +111,18 @@ def lookup_terms(filters: Mapping[str, str]) -> list[tuple[str, str]]:
         terms = [term for term in terms if term[0] not in ("ResourceName", "ResourceType")]
         terms.insert(0, resource_term(filters["ResourceType"], filters["ResourceName"]))
     return terms
+
+
+@contextmanager
+def lookup_transactions(events: Store, index: Store) -> Iterator[tuple[Transaction, Transaction]]:
+    """Reading transactions of the events and of the index (one, when the index is in the
+    events' store)."""
+    with events.reading() as events_tx:
+        if index is events:
+            yield events_tx, events_tx
+        else:
+            with index.reading() as index_tx:
+                yield events_tx, index_tx
 
 
 def indexed_upto(index: Transaction, events: Transaction) -> int:

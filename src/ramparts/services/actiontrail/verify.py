@@ -321,19 +321,14 @@ def _compare_with_store(tx: Transaction, delivered: dict[str, str], report: Repo
     """Each delivered event against the stored one, in one pass over the store in chain order
     (event ids have no index of their own: the trail index is not evidence)."""
     unseen = dict(delivered)
-    after = 0
-    while unseen:
-        rows = tx.query("SELECT seq, event_id, body FROM trail_events WHERE seq > ? "
-                        "ORDER BY seq LIMIT ?", (after, _BATCH))
-        if not rows:
+    for row in _rows(tx):
+        if not unseen:
             break
-        for row in rows:
-            body = unseen.pop(str(row["event_id"]), None)
-            if body is not None and str(row["body"]) != body:
-                report.findings.append(Finding(
-                    CHANGED_EVENT, f"event {row['seq']}",
-                    "the stored event differs from its delivered, signed copy"))
-        after = int(rows[-1]["seq"])
+        body = unseen.pop(str(row["event_id"]), None)
+        if body is not None and str(row["body"]) != body:
+            report.findings.append(Finding(
+                CHANGED_EVENT, f"event {row['seq']}",
+                "the stored event differs from its delivered, signed copy"))
     for event_id in delivered:
         if event_id in unseen:
             report.findings.append(Finding(
