@@ -8,6 +8,7 @@ from typing import Any
 
 from alibabacloud_actiontrail20200706.client import Client as ActionTrailClient
 from alibabacloud_ims20190815.client import Client as ImsClient
+from alibabacloud_kms20160120.client import Client as KmsClient
 from alibabacloud_ram20150501 import models as ram_models
 from alibabacloud_ram20150501.client import Client as RamClient
 from alibabacloud_sts20150401.client import Client as StsClient
@@ -38,7 +39,7 @@ def _config(server: RunningServer, creds: Credentials, algorithm: str | None) ->
 
 @dataclass
 class SdkClients:
-    """RAM, STS, IMS and ActionTrail clients for one set of credentials; `algorithm='v2'`
+    """RAM, STS, IMS, ActionTrail and KMS clients for one set of credentials; `algorithm='v2'`
     signs with RPC V1 (HMAC-SHA1), the default with ACS3-HMAC-SHA256."""
 
     server: RunningServer
@@ -60,6 +61,10 @@ class SdkClients:
     @property
     def actiontrail(self) -> ActionTrailClient:
         return ActionTrailClient(_config(self.server, self.creds, self.algorithm))
+
+    @property
+    def kms(self) -> KmsClient:
+        return KmsClient(_config(self.server, self.creds, self.algorithm))
 
     @classmethod
     def admin(cls, server: RunningServer, algorithm: str | None = None) -> SdkClients:

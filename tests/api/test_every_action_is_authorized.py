@@ -111,7 +111,8 @@ class _Dummies:
              default: builtins.bool | None = None) -> builtins.bool | None:
         return default
 
-    def json(self, name: builtins.str, *, required: builtins.bool = False) -> Any:
+    def json(self, name: builtins.str, *, required: builtins.bool = False,
+             max_length: builtins.int | None = None) -> Any:
         return None
 
     def list(self, prefix: builtins.str) -> Sequence[Any]:
@@ -143,10 +144,10 @@ def resource_and_params(spec: ActionSpec, clients: SdkClients, user_name: str,
     return resource, dict(dummies.read)
 
 
-def _denied_resource(outcome: Outcome, spec: ActionSpec) -> str:
+def _denied_resource(outcome: Outcome, spec: ActionSpec, action: str | None = None) -> str:
     """The resource a denial names: `<action> on <resource>` in the explanation summary."""
     summary = outcome.data["AccessDeniedDetail"]["Explanation"]["summary"]
-    marker = f"{spec.ram_action} on "
+    marker = f"{action or spec.ram_action} on "
     assert marker in summary, summary
     return str(summary.split(marker, 1)[1].split(": ", 1)[0].split(" ", 1)[0])
 
@@ -218,8 +219,9 @@ def test_actions_exempt_from_ram_are_not_denied(spec: ActionSpec,
     assert not outcome.denied, outcome
 
 
-def _grant(admin: SdkClients, user_name: str, action: str, resource: str) -> None:
-    policy_name = f"{user_name}-policy"
+def _grant(admin: SdkClients, user_name: str, action: str, resource: str,
+           number: int = 0) -> None:
+    policy_name = f"{user_name}-policy{number}"
     admin.ram.create_policy(ram_models.CreatePolicyRequest(
         policy_name=policy_name,
         policy_document=policy_json({"Effect": "Allow", "Action": action,
@@ -241,6 +243,13 @@ def test_exactly_the_granted_action_on_its_resource_is_let_through(
     _grant(admin, user_name, spec.ram_action, resource)
 
     outcome = call_action(clients, spec, params)
+    # An action that needs further permissions (KMS ReEncrypt: from one key, to another) is
+    # denied next on each of them, by name, until each is granted too.
+    for number, (action, _) in enumerate(spec.also, start=1):
+        assert outcome.denied, outcome
+        assert outcome.data["AccessDeniedDetail"]["AuthAction"] == action
+        _grant(admin, user_name, action, _denied_resource(outcome, spec, action), number)
+        outcome = call_action(clients, spec, params)
     assert not outcome.denied, (outcome, params)
     assert outcome.status < 500, outcome
 

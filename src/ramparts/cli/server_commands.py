@@ -140,6 +140,7 @@ def _run(config: ServerConfig, log_level: str) -> int:
     signal.signal(signal.SIGTERM, _stop)
     runtime.start_delivery(config.delivery_root, config.trail_delivery_interval)
     runtime.start_indexing()
+    runtime.start_scheduler()
     try:
         build_server(config, runtime, log_level=log_level).run()
     except SystemExit:

@@ -1,11 +1,13 @@
-"""Time, injected: the system clock for serving, a frozen clock for tests."""
+"""Time, injected: the system clock for serving; frozen and shifted clocks for tests."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "FrozenClock", "SystemClock", "format_iso8601", "parse_iso8601"]
+__all__ = [
+    "Clock", "FrozenClock", "ShiftedClock", "SystemClock", "format_iso8601", "parse_iso8601",
+]
 
 
 class Clock(Protocol):
@@ -35,6 +37,17 @@ class FrozenClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment
+
+
+class ShiftedClock:
+    """The system's time moved by an offset that tests set: a server that lives days ahead
+    (a key's rotation falls due) while clients still sign requests with the real time."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
 def format_iso8601(moment: datetime) -> str:

@@ -93,7 +93,8 @@ class ParamSource(Protocol):
     def bool(self, name: builtins.str, *, default: builtins.bool | None = None) -> Any:
         ...
 
-    def json(self, name: builtins.str, *, required: builtins.bool = False) -> Any:
+    def json(self, name: builtins.str, *, required: builtins.bool = False,
+             max_length: builtins.int | None = None) -> Any:
         ...
 
     def list(self, prefix: builtins.str) -> Sequence[Any]:

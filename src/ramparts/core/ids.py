@@ -34,6 +34,10 @@ class IdGenerator(Protocol):
         """A string of letters and digits drawn from a CSPRNG (secrets, security tokens)."""
         ...
 
+    def uuid(self) -> str:
+        """A lower-case UUID (KMS key and key version ids)."""
+        ...
+
 
 class RandomIds:
     """Identifiers from a cryptographically secure generator (the default)."""
@@ -58,6 +62,9 @@ class RandomIds:
 
     def token(self, length: int) -> str:
         return self._draw(_ALPHANUMERIC, length)
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
 
 
 class SequentialIds:
@@ -84,3 +91,6 @@ class SequentialIds:
 
     def token(self, length: int) -> str:
         return f"{self._next():0{length}d}"
+
+    def uuid(self) -> str:
+        return f"00000000-0000-4000-8000-{self._next():012d}"

@@ -3,6 +3,7 @@ request's condition keys, decided by the one policy engine."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ramparts.core.context import CallerKind, condition_keys
@@ -72,7 +73,15 @@ def _detail(call: Call, spec: ActionSpec, decision: Decision) -> dict[str, Any]:
 
 
 def check_access(call: Call, spec: ActionSpec, session: Session | None) -> Decision:
-    """Allow, or raise AccessDenied carrying the decision's explanation."""
+    """Allow, or raise AccessDenied carrying the decision's explanation; every further
+    (action, resource) pair the spec lists must be allowed too."""
+    decision = _check(call, spec, session)
+    for ram_action, resource in spec.also:
+        _check(call, replace(spec, ram_action=ram_action, resource=resource, also=()), session)
+    return decision
+
+
+def _check(call: Call, spec: ActionSpec, session: Session | None) -> Decision:
     decision = decide(call, spec, session)
     if decision.effect is not DecisionEffect.ALLOW:
         qualifier = "explicitly denied" if decision.effect is DecisionEffect.EXPLICIT_DENY \

@@ -44,6 +44,8 @@ def default_registry() -> Registry:
     """Every product this server implements."""
     from ramparts.services.actiontrail import lookup_handlers, trail_handlers
     from ramparts.services.actiontrail.product import ACTIONTRAIL
+    from ramparts.services.kms import alias_handlers, crypto_handlers, key_handlers
+    from ramparts.services.kms.product import KMS
     from ramparts.services.ram import (
         group_role_handlers,
         ims_handlers,
@@ -60,4 +62,5 @@ def default_registry() -> Registry:
     # imported for their declarations
     del group_role_handlers, ims_handlers, login_handlers, mfa_handlers, policy_handlers
     del settings_handlers, user_handlers, lookup_handlers, trail_handlers
-    return Registry([RAM, IMS, STS, SIGNIN, ACTIONTRAIL])
+    del alias_handlers, crypto_handlers, key_handlers
+    return Registry([RAM, IMS, STS, SIGNIN, ACTIONTRAIL, KMS])

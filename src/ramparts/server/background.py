@@ -8,7 +8,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 __all__ = [
-    "DEFAULT_DELIVERY_INTERVAL", "DEFAULT_INDEXING_INTERVAL", "BackgroundLoop", "lease_for",
+    "DEFAULT_DELIVERY_INTERVAL", "DEFAULT_INDEXING_INTERVAL", "DEFAULT_SCHEDULER_INTERVAL",
+    "BackgroundLoop", "lease_for",
 ]
 
 log = logging.getLogger("ramparts.background")
@@ -18,6 +19,8 @@ DEFAULT_DELIVERY_INTERVAL = 60.0
 # The trail indexer looks for new events this often when it has caught up; LookupEvents finds
 # the events it has not indexed yet all the same, by checking them one by one.
 DEFAULT_INDEXING_INTERVAL = 0.1
+# How often scheduled work (KMS key rotations and deletions) is looked for.
+DEFAULT_SCHEDULER_INTERVAL = 30.0
 MIN_LEASE_SECONDS = 5.0
 
 

@@ -24,6 +24,7 @@ from ramparts.protocol.registry import default_registry
 from ramparts.server.background import (
     DEFAULT_DELIVERY_INTERVAL,
     DEFAULT_INDEXING_INTERVAL,
+    DEFAULT_SCHEDULER_INTERVAL,
     BackgroundLoop,
     lease_for,
 )
@@ -38,6 +39,7 @@ from ramparts.services.actiontrail.delivery import TrailDelivery
 from ramparts.services.actiontrail.redaction import Redactor
 from ramparts.services.actiontrail.trail_index import TrailIndexer
 from ramparts.services.call import ServiceEnv
+from ramparts.services.kms.keys import run_due
 from ramparts.store.base import Store
 from ramparts.store.factory import SQLITE_FILE_NAME, open_store, open_trail_index
 from ramparts.store.migrations import migrate
@@ -64,6 +66,7 @@ class Runtime:
     pipeline: Pipeline
     delivery: BackgroundLoop | None = None
     indexing: BackgroundLoop | None = None
+    scheduler: BackgroundLoop | None = None
 
     def start_delivery(self, root: Path, interval: float = DEFAULT_DELIVERY_INTERVAL) -> None:
         """Deliver the logging trails' events under `root` (one directory per bucket) every
@@ -89,11 +92,26 @@ class Runtime:
 
             self.indexing = BackgroundLoop("trail-indexing", index, interval).start()
 
+    def run_scheduled(self) -> tuple[int, int]:
+        """Do what is due by the injected clock: rotate the keys whose rotation is due and
+        delete the keys whose pending window has ended; how many of each."""
+        with self.store.transaction() as tx:
+            return run_due(tx, self.env, self.env.clock.now())
+
+    def start_scheduler(self, interval: float = DEFAULT_SCHEDULER_INTERVAL) -> None:
+        """`run_scheduled` every `interval` seconds, on a thread of its own, until `close`."""
+        if self.scheduler is None:
+            def step() -> bool:
+                self.run_scheduled()
+                return False
+
+            self.scheduler = BackgroundLoop("scheduler", step, interval).start()
+
     def close(self) -> None:
-        for loop in (self.delivery, self.indexing):
+        for loop in (self.delivery, self.indexing, self.scheduler):
             if loop is not None:
                 loop.stop()
-        self.delivery = self.indexing = None
+        self.delivery = self.indexing = self.scheduler = None
         if self.trail_index is not self.store:
             self.trail_index.close()
         self.store.close()

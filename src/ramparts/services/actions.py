@@ -49,6 +49,7 @@ class ActionSpec:
     public: bool = False
     authorize: bool = True
     event_type: str = "ApiCall"
+    also: tuple[tuple[str, ResourceOf], ...] = ()
 
 
 @dataclass
@@ -70,6 +71,7 @@ class ActionTable:
         public: bool = False,
         authorize: bool = True,
         event_type: str = "ApiCall",
+        also: Iterable[tuple[str, ResourceOf]] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             if name in self.specs:
@@ -86,6 +88,7 @@ class ActionTable:
                 public=public,
                 authorize=authorize,
                 event_type=event_type,
+                also=tuple(also),
             )
             return handler
 

@@ -187,6 +187,34 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "ALTER TABLE trail_events_v5 RENAME TO trail_events",
         "DROP TABLE trail_event_resources",
     ]),
+    (6, "KMS keys, their versions, aliases and tags", [
+        # A key's material never leaves the service: each version's 32 bytes are sealed under
+        # the root key, bound to the key and version ids. `state` is Enabled, Disabled or
+        # PendingDeletion; `rotation_seconds` is NULL while automatic rotation is off.
+        """CREATE TABLE kms_keys (
+            key_id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(account_id),
+            region TEXT NOT NULL, description TEXT NOT NULL, key_spec TEXT NOT NULL,
+            key_usage TEXT NOT NULL, origin TEXT NOT NULL, protection_level TEXT NOT NULL,
+            state TEXT NOT NULL, creator TEXT NOT NULL, created_at TEXT NOT NULL,
+            delete_at TEXT, deletion_protection TEXT, primary_version_id TEXT NOT NULL,
+            rotation_seconds BIGINT, last_rotation_at TEXT, next_rotation_at TEXT)""",
+        "CREATE INDEX kms_keys_by_account ON kms_keys (account_id, created_at, key_id)",
+        "CREATE INDEX kms_keys_by_rotation ON kms_keys (next_rotation_at)",
+        "CREATE INDEX kms_keys_by_deletion ON kms_keys (delete_at)",
+        """CREATE TABLE kms_key_versions (
+            key_id TEXT NOT NULL REFERENCES kms_keys(key_id), version_id TEXT NOT NULL,
+            number BIGINT NOT NULL, material_sealed TEXT NOT NULL, created_at TEXT NOT NULL,
+            PRIMARY KEY (key_id, version_id), UNIQUE (key_id, number))""",
+        """CREATE TABLE kms_aliases (
+            account_id TEXT NOT NULL, alias_name TEXT NOT NULL, key_id TEXT NOT NULL,
+            created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            PRIMARY KEY (account_id, alias_name))""",
+        "CREATE INDEX kms_aliases_by_key ON kms_aliases (key_id)",
+        # Tags of keys and secrets: `resource` is `key/<id>` or `secret/<name>`.
+        """CREATE TABLE kms_tags (
+            account_id TEXT NOT NULL, resource TEXT NOT NULL, tag_key TEXT NOT NULL,
+            tag_value TEXT NOT NULL, PRIMARY KEY (account_id, resource, tag_key))""",
+    ]),
 ]
 
 # The trail's lookup index: derived from the events, rebuilt from them at will. SQLite keeps it

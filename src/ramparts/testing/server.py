@@ -58,7 +58,8 @@ def start_server(data_dir: Path, *, database_url: str | None = None,
                  environ: Mapping[str, str] | None = None, clock: Clock | None = None,
                  ids: IdGenerator | None = None, alias: str = "ramparts-test",
                  tls_cert: Path | None = None, tls_key: Path | None = None,
-                 trail_delivery_interval: float | None = 0.2) -> RunningServer:
+                 trail_delivery_interval: float | None = 0.2,
+                 scheduler_interval: float = 0.2) -> RunningServer:
     """Initialize a fresh account in `data_dir` (or the database) and serve it until `stop`;
     trails deliver under `data_dir/delivery` every `trail_delivery_interval` seconds (None: no
     delivery)."""
@@ -76,6 +77,7 @@ def start_server(data_dir: Path, *, database_url: str | None = None,
     if trail_delivery_interval is not None:
         runtime.start_delivery(config.delivery_root, trail_delivery_interval)
     runtime.start_indexing()
+    runtime.start_scheduler(scheduler_interval)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"ramparts-server-{port}")
     thread.start()

@@ -1,0 +1,1 @@
+"""KMS: keys whose material never leaves the service, and cryptography with them."""

@@ -1,0 +1,1 @@
+"""Secrets Manager: secrets, versions, stages and their rotation."""
