@@ -78,8 +78,15 @@ class Workload:
     connections: int
     key_id: str = ""
     secret: str = ""
-    user_name: str = ""
     scheme: str = "acs3"  # ramparts only: acs3 (ACS3-HMAC-SHA256) or rpc (HMAC-SHA1)
+    version: str = ""  # ramparts: the action's API version
+    query: tuple[tuple[str, str], ...] = ()  # ramparts: the action's parameters
+    # moto: the AWS service (SigV4 scope), and the request: a Query-protocol form, or with
+    # `moto_target` (X-Amz-Target) a JSON-protocol body
+    moto_service: str = ""
+    moto_form: tuple[tuple[str, str], ...] = ()
+    moto_target: str = ""
+    moto_json: str = ""
 
 
 def _http(method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes) -> bytes:
@@ -92,20 +99,12 @@ def _timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _ramparts_query(work: Workload) -> list[tuple[str, str]]:
-    return [("UserName", work.user_name)] if work.action == "GetUser" else []
-
-
-def _ramparts_version(work: Workload) -> str:
-    return RAM_VERSION if work.action == "GetUser" else STS_VERSION
-
-
 def ramparts_acs3(work: Workload) -> bytes:
     """A POST signed with ACS3-HMAC-SHA256, as the V2 SDKs send RPC-style calls."""
     host = f"{HOST}:{work.port}"
-    query = _ramparts_query(work)
+    query = list(work.query)
     headers = {
-        "host": host, "x-acs-action": work.action, "x-acs-version": _ramparts_version(work),
+        "host": host, "x-acs-action": work.action, "x-acs-version": work.version,
         "x-acs-date": _timestamp(), "x-acs-signature-nonce": secrets.token_hex(16),
         "x-acs-content-sha256": EMPTY_SHA256,
     }
@@ -126,7 +125,7 @@ def ramparts_rpc(work: Workload) -> bytes:
         ("AccessKeyId", work.key_id), ("Action", work.action), ("Format", "JSON"),
         ("SignatureMethod", "HMAC-SHA1"), ("SignatureNonce", secrets.token_hex(16)),
         ("SignatureVersion", "1.0"), ("Timestamp", _timestamp()),
-        ("Version", _ramparts_version(work)), *_ramparts_query(work),
+        ("Version", work.version), *work.query,
     ]
     params.append(("Signature", sign_rpc(string_to_sign_rpc("GET", params), work.secret)))
     query = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params)
@@ -135,17 +134,20 @@ def ramparts_rpc(work: Workload) -> bytes:
 
 
 def moto_request(work: Workload, signer: Any) -> bytes:
-    """An AWS Query-protocol POST signed with SigV4 (moto reads the service from the scope)."""
+    """An AWS request signed with SigV4 (moto reads the service from the scope): a
+    Query-protocol form POST, or a JSON-protocol POST naming its operation in X-Amz-Target."""
     from botocore.awsrequest import AWSRequest
 
-    if work.action == "GetUser":
-        form = {"Action": "GetUser", "Version": IAM_VERSION, "UserName": work.user_name}
-    else:
-        form = {"Action": "GetCallerIdentity", "Version": AWS_STS_VERSION}
-    body = urlencode(form).encode()
     host = f"{HOST}:{work.port}"
-    request = AWSRequest(method="POST", url=f"http://{host}/", data=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Host": host})
+    if work.moto_target:
+        body = work.moto_json.encode()
+        headers = {"Content-Type": "application/x-amz-json-1.1", "Host": host,
+                   "X-Amz-Target": work.moto_target}
+    else:
+        body = urlencode(work.moto_form).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                   "Host": host}
+    request = AWSRequest(method="POST", url=f"http://{host}/", data=body, headers=headers)
     signer.add_auth(request)
     return _http("POST", "/", list(request.headers.items()), body)
 
@@ -154,8 +156,7 @@ def moto_signer(work: Workload) -> Any:
     from botocore.auth import SigV4Auth
     from botocore.credentials import Credentials
 
-    service = "iam" if work.action == "GetUser" else "sts"
-    return SigV4Auth(Credentials(work.key_id, work.secret), service, "us-east-1")
+    return SigV4Auth(Credentials(work.key_id, work.secret), work.moto_service, "us-east-1")
 
 
 def request_factory(work: Workload) -> Callable[[], bytes]:
@@ -697,11 +698,12 @@ def run_ramparts(plan: Plan, data_root: Path) -> tuple[list[PhaseResult], TrailC
     results, sent = [], 0
     with ServerProcess(data_dir) as server:
         assert server.process is not None
-        for action in ("GetUser", "GetCallerIdentity"):
+        for action, version, query in (("GetUser", RAM_VERSION, (("UserName", "admin"),)),
+                                       ("GetCallerIdentity", STS_VERSION, ())):
             work = Workload(f"ramparts {action}", "ramparts", action, server.port, plan.calls,
                             int(plan.calls * WARMUP_SHARE), plan.connections,
                             bootstrap.admin_access_key_id, bootstrap.admin_access_key_secret,
-                            "admin", plan.scheme)
+                            plan.scheme, version, query)
             results.append(report_line(run_phase(work, plan.processes, server.process.pid)))
             sent += work.calls + work.warmup
     return results, check_trail(data_dir, before), sent
@@ -717,10 +719,15 @@ def run_moto(plan: Plan) -> list[PhaseResult]:
                            region_name="us-east-1", aws_access_key_id="testing",
                            aws_secret_access_key="testing")  # noqa: S106 (moto's fixed key)
         iam.create_user(UserName=BENCH_USER)
-        for action in ("GetUser", "GetCallerIdentity"):
+        calls_made = (
+            ("GetUser", "iam", (("Action", "GetUser"), ("Version", IAM_VERSION),
+                                ("UserName", BENCH_USER))),
+            ("GetCallerIdentity", "sts", (("Action", "GetCallerIdentity"),
+                                          ("Version", AWS_STS_VERSION))))
+        for action, service, form in calls_made:
             work = Workload(f"moto {action}", "moto", action, server.port, calls,
                             int(calls * WARMUP_SHARE), plan.connections, "testing", "testing",
-                            BENCH_USER)
+                            moto_service=service, moto_form=form)
             results.append(report_line(run_phase(work, plan.processes, server.pid)))
     return results
 

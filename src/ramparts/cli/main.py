@@ -12,6 +12,7 @@ from ramparts.cli.login_commands import add_login_commands
 from ramparts.cli.policy_commands import add_policy_commands
 from ramparts.cli.server_commands import add_server_commands
 from ramparts.cli.trail_commands import add_trail_commands
+from ramparts.cli.unseal_command import add_unseal_command
 from ramparts.policy.catalog import Catalog
 
 __all__ = ["build_parser", "main"]
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_server_commands(commands)
     add_login_commands(commands)
     add_trail_commands(commands)
+    add_unseal_command(commands)
     return parser
 
 

@@ -8,10 +8,11 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ramparts.core.errors import RampartsError
+from ramparts.crypto import shamir
 from ramparts.crypto.primitives import (
     KEY_SIZE,
     NONCE_SIZE,
@@ -106,6 +107,26 @@ class RootKey:
     def derive(self, info: bytes) -> bytes:
         """A 32-byte subkey for one purpose; callers never see the root key itself."""
         return hkdf_sha256(self._material, info=info)
+
+    def split(self, shares: int, threshold: int) -> list[shamir.Share]:
+        """This key as `shares` Shamir shares, any `threshold` of which give it back through
+        `combine` (2 <= threshold <= shares <= 255, else ShamirError)."""
+        return shamir.split(self._material, shares, threshold)
+
+    @classmethod
+    def combine(cls, shares: Sequence[shamir.Share]) -> RootKey:
+        """The root key that `split` made `shares` from, given at least its threshold of them.
+
+        ShamirError when the shares do not combine (other splits, duplicates, too few) or
+        combine into something that is not a root key.
+        """
+        material = shamir.combine(shares)
+        if len(material) != KEY_SIZE:
+            raise shamir.ShamirError(
+                f"these shares make a secret of {len(material)} bytes, not a {KEY_SIZE}-byte "
+                "root key: they were split from something else"
+            )
+        return cls(material)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RootKey):

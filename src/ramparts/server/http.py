@@ -5,31 +5,54 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 
 import uvicorn
 
+from ramparts.core.ids import RandomIds
+from ramparts.crypto.keyring import RootKey
 from ramparts.server.asgi import ApiApp
 from ramparts.server.config import ServerConfig
 from ramparts.server.group_commit import GroupCommitter
 from ramparts.server.runtime import Runtime
+from ramparts.server.sealed import AsgiApp, SealedApp, UnsealFacts
 from ramparts.store.sqlite import SQLiteStore
 
-__all__ = ["bind", "build_server"]
+__all__ = ["api_app", "bind", "build_sealed_server", "build_server"]
 
 GRACEFUL_SHUTDOWN_SECONDS = 2
+
+
+def api_app(runtime: Runtime) -> ApiApp:
+    """The ASGI application serving the runtime's pipeline."""
+    # SQLite: group commit, one fsync for the calls that arrive together (PostgreSQL serves
+    # each call in a transaction of its own).
+    grouped = GroupCommitter(runtime.pipeline, runtime.store) \
+        if isinstance(runtime.store, SQLiteStore) else None
+    return ApiApp(runtime.pipeline, grouped=grouped)
 
 
 def build_server(config: ServerConfig, runtime: Runtime, *, log_level: str = "info"
                  ) -> uvicorn.Server:
     """A uvicorn server for the runtime's pipeline; `server.run()` serves until a signal,
     `server.run(sockets=[...])` on sockets bound by the caller."""
+    return _server(config, api_app(runtime), log_level)
+
+
+def build_sealed_server(config: ServerConfig, facts: UnsealFacts,
+                        open_runtime: Callable[[RootKey], Runtime], *,
+                        log_level: str = "info") -> tuple[uvicorn.Server, SealedApp]:
+    """A uvicorn server that starts sealed and serves the API once enough key shares are
+    given; `open_runtime(key)` opens (and starts) the runtime then. Close the SealedApp after
+    the server stops: it closes that runtime."""
+    sealed = SealedApp(facts, open_runtime, api_app, ids=RandomIds())
+    return _server(config, sealed, log_level), sealed
+
+
+def _server(config: ServerConfig, app: AsgiApp, log_level: str) -> uvicorn.Server:
     logging.getLogger("ramparts").setLevel(log_level.upper())
-    # SQLite: group commit, one fsync for the calls that arrive together (PostgreSQL serves
-    # each call in a transaction of its own).
-    grouped = GroupCommitter(runtime.pipeline, runtime.store) \
-        if isinstance(runtime.store, SQLiteStore) else None
     settings = uvicorn.Config(
-        ApiApp(runtime.pipeline, grouped=grouped),
+        app,
         host=config.host,
         port=config.port,
         access_log=False,

@@ -12,6 +12,7 @@ from ramparts.crypto.keyring import (
     KEY_FILE_NAME,
     ROOT_KEY_ENV,
     KeyringError,
+    RootKey,
     Sealer,
     create_key_file,
     load_root_key,
@@ -133,11 +134,13 @@ def _env(sealer: Sealer, clock: Clock, ids: IdGenerator, trail_index: Store | No
 
 def initialize(data_dir: Path, environ: Mapping[str, str], *, database_url: str | None = None,
                alias: str | None = None, region: str = DEFAULT_REGION,
-               clock: Clock | None = None, ids: IdGenerator | None = None) -> Bootstrap | None:
+               clock: Clock | None = None, ids: IdGenerator | None = None,
+               root_key: RootKey | None = None) -> Bootstrap | None:
     """Create the root key (unless the environment supplies one), the schema and the account;
-    None when the store already holds an account (nothing is changed then)."""
+    None when the store already holds an account (nothing is changed then). A `root_key`
+    given is used instead of the environment's or a key file, and no key file is written."""
     clock, ids = clock or SystemClock(), ids or RandomIds()
-    sealer = _sealer(data_dir, environ, create=True)
+    sealer = Sealer(root_key) if root_key is not None else _sealer(data_dir, environ, create=True)
     if database_url is None:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         # SQLite gives its -wal and -shm files the database file's mode: 0600 for all three.
@@ -158,10 +161,13 @@ def initialize(data_dir: Path, environ: Mapping[str, str], *, database_url: str 
 
 
 def open_runtime(data_dir: Path, environ: Mapping[str, str], *, database_url: str | None = None,
-                 clock: Clock | None = None, ids: IdGenerator | None = None) -> Runtime:
-    """Everything `serve` needs, from an initialized data dir or database."""
+                 clock: Clock | None = None, ids: IdGenerator | None = None,
+                 root_key: RootKey | None = None) -> Runtime:
+    """Everything `serve` needs, from an initialized data dir or database; with the
+    `root_key` given, else the environment's or the key file's."""
     clock, ids = clock or SystemClock(), ids or RandomIds()
-    sealer = _sealer(data_dir, environ, create=False)
+    sealer = Sealer(root_key) if root_key is not None else _sealer(data_dir, environ,
+                                                                   create=False)
     store = open_store(database_url, data_dir)
     try:
         migrate(store)
