@@ -806,11 +806,11 @@ def moto_available() -> bool:
     return False
 
 
-def summary(plan: Plan, results: Sequence[PhaseResult], ratio: dict[str, float],
+def summary(settings: Json, results: Sequence[PhaseResult], ratio: dict[str, float],
             trail: TrailCheck, sent: int, sound: bool) -> Json:
+    """The run as one JSON object: the machine, the run's `settings`, its results."""
     return {
-        "python": platform.python_version(), "cpus": os.cpu_count(), "calls": plan.calls,
-        "connections": plan.connections, "processes": plan.processes, "scheme": plan.scheme,
+        "python": platform.python_version(), "cpus": os.cpu_count(), **settings,
         "results": [r.as_json() for r in results],
         "ratio_over_moto": {k: round(v, 3) for k, v in ratio.items()},
         "target_met": min(ratio.values()) >= TARGET_RATIO if ratio else None,
@@ -847,7 +847,9 @@ def main() -> int:
     trailed = print_verdict(ratio, trail, sent, ours)
     sound = trailed and all(r.errors == 0 and r.warmup_errors == 0 for r in results)
     if args.json:
-        print(json.dumps(summary(plan, results, ratio, trail, sent, sound)))
+        settings = {"calls": plan.calls, "connections": plan.connections,
+                    "processes": plan.processes, "scheme": plan.scheme}
+        print(json.dumps(summary(settings, results, ratio, trail, sent, sound)))
     return 0 if sound else 1
 
 

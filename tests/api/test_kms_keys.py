@@ -295,9 +295,10 @@ def test_a_key_is_deleted_when_its_window_ends(
 
 
 def test_no_key_material_or_plaintext_at_rest(
-        shifted: tuple[RunningServer, ShiftedClock]) -> None:
-    """The raw database files (SQLite's, WAL included, or PostgreSQL's rows) hold neither a
-    key version's material nor what was encrypted, in any encoding."""
+        shifted: tuple[RunningServer, ShiftedClock], caplog: pytest.LogCaptureFixture) -> None:
+    """The raw database files (SQLite's, WAL included, or PostgreSQL's rows) and the server's
+    log hold neither a key version's material nor what was encrypted, in any encoding."""
+    caplog.set_level("DEBUG")
     server, _ = shifted
     admin = SdkClients.admin(server)
     key_id = new_key(admin)
@@ -311,7 +312,7 @@ def test_no_key_material_or_plaintext_at_rest(
             + tx.query("SELECT body FROM trail_events")
     forms = [material.hex(), base64.b64encode(material).decode(), canary,
              base64.b64decode(canary).decode()]
-    dumped = repr(rows)
+    dumped = repr(rows) + caplog.text
     assert not any(form in dumped for form in forms)
     if runtime.store.dialect == "sqlite":
         raw = b"".join(path.read_bytes() for path in server.data_dir.rglob("*")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import errno
 import hashlib
 import os
 import stat
@@ -12,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ramparts.core.errors import RampartsError
+from ramparts.core.files import write_new_private_file
 from ramparts.crypto import shamir
 from ramparts.crypto.primitives import (
     KEY_SIZE,
@@ -141,15 +141,11 @@ class RootKey:
 
 
 def create_key_file(path: Path) -> RootKey:
-    """Write a new root key to `path` (mode 0600) and return it; never overwrite a file.
-
-    O_EXCL makes creation and the existence check one step, so two `init`s racing cannot
-    both write, and a symlink planted at `path` is refused rather than followed.
-    """
+    """Write a new root key to `path` (mode 0600) and return it; never overwrite a file (a
+    symlink planted at `path` is refused rather than followed)."""
     key = RootKey.generate()
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags, 0o600)
+        write_new_private_file(path, base64.b64encode(key._material) + b"\n")
     except FileExistsError:
         raise KeyringError(
             f"{path} already exists; refusing to overwrite a root key (every value sealed "
@@ -157,40 +153,7 @@ def create_key_file(path: Path) -> RootKey:
         ) from None
     except OSError as exc:
         raise KeyringError(f"cannot create the root key file {path}: {exc.strerror}") from None
-    try:
-        # The umask can only clear bits, but say 0600 outright rather than trust the mode arg.
-        os.fchmod(fd, 0o600)
-        data = base64.b64encode(key._material) + b"\n"
-        written = 0
-        while written < len(data):
-            written += os.write(fd, data[written:])
-        os.fsync(fd)
-    except OSError as exc:
-        os.close(fd)
-        # A half-written file would only be refused on the next start; remove it now.
-        path.unlink(missing_ok=True)
-        raise KeyringError(f"cannot write the root key file {path}: {exc.strerror}") from None
-    os.close(fd)
-    _fsync_directory(path.parent)
     return key
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Without this a crash can lose the new directory entry though the data blocks are on disk.
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.EBADF):  # filesystems without dir fsync
-            raise KeyringError(
-                f"wrote the root key but could not sync {directory}: {exc.strerror}; "
-                "check the disk, then confirm the key file survived"
-            ) from None
-    finally:
-        os.close(fd)
 
 
 def load_key_file(path: Path) -> RootKey:

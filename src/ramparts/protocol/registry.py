@@ -56,11 +56,12 @@ def default_registry() -> Registry:
         user_handlers,
     )
     from ramparts.services.ram.product import IMS, RAM
+    from ramparts.services.secrets import rotation_handlers, secret_handlers
     from ramparts.services.signin.handlers import SIGNIN
     from ramparts.services.sts.handlers import STS
 
     # imported for their declarations
     del group_role_handlers, ims_handlers, login_handlers, mfa_handlers, policy_handlers
     del settings_handlers, user_handlers, lookup_handlers, trail_handlers
-    del alias_handlers, crypto_handlers, key_handlers
+    del alias_handlers, crypto_handlers, key_handlers, rotation_handlers, secret_handlers
     return Registry([RAM, IMS, STS, SIGNIN, ACTIONTRAIL, KMS])

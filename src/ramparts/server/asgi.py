@@ -12,7 +12,8 @@ from ramparts.protocol.pipeline import MAX_BODY, Pipeline
 from ramparts.protocol.wire import WireRequest
 from ramparts.server.group_commit import GroupCommitter
 
-__all__ = ["MAX_HEADERS", "MAX_QUERY", "ApiApp"]
+__all__ = ["MAX_HEADERS", "MAX_QUERY", "ApiApp", "read_body", "send_response",
+           "serve_lifespan"]
 
 # Bytes of header names and values together: an SDK request sends about 1 kB (an STS token
 # adds a few hundred bytes). Larger requests are answered with an error and nothing of their
@@ -45,6 +46,40 @@ def _query(raw: bytes) -> tuple[list[tuple[str, str]], str | None]:
         return [], "The query string is not valid UTF-8 percent-encoded text."
 
 
+async def send_response(send: Send, status: int, headers: list[tuple[bytes, bytes]],
+                        body: bytes) -> None:
+    """An HTTP answer, with its Content-Length."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The request body, and whether it was larger than `limit` (then it is dropped)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return b"", True
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+
+
+async def serve_lifespan(receive: Receive, send: Send) -> None:
+    """Answer uvicorn's lifespan messages (nothing to start or stop)."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 class ApiApp:
     """Serves every API call on `POST /` (and `GET /`, which RPC permits)."""
 
@@ -61,11 +96,11 @@ class ApiApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await serve_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
-        body, too_large = await self._body(receive)
+        body, too_large = await read_body(receive, MAX_BODY)
         raw_headers = scope.get("headers", [])
         raw_query = scope.get("query_string", b"")
         header_bytes = sum(len(name) + len(value) for name, value in raw_headers)
@@ -87,32 +122,6 @@ class ApiApp:
             malformed=malformed or unreadable,
         )
         response = await self._serve(wire)
-        headers = [(k.encode(), v.encode()) for k, v in response.headers]
-        headers.append((b"content-length", str(len(response.body)).encode()))
-        await send({"type": "http.response.start", "status": response.status,
-                    "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
-
-    @staticmethod
-    async def _body(receive: Receive) -> tuple[bytes, bool]:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY:
-                return b"", True
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks), False
-
-    @staticmethod
-    async def _lifespan(receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await send_response(send, response.status,
+                            [(k.encode(), v.encode()) for k, v in response.headers],
+                            response.body)

@@ -41,6 +41,8 @@ from ramparts.services.actiontrail.redaction import Redactor
 from ramparts.services.actiontrail.trail_index import TrailIndexer
 from ramparts.services.call import ServiceEnv
 from ramparts.services.kms.keys import run_due
+from ramparts.services.secrets.rotation import Rotator
+from ramparts.services.secrets.secrets import purge_due
 from ramparts.store.base import Store
 from ramparts.store.factory import SQLITE_FILE_NAME, open_store, open_trail_index
 from ramparts.store.migrations import migrate
@@ -94,10 +96,16 @@ class Runtime:
             self.indexing = BackgroundLoop("trail-indexing", index, interval).start()
 
     def run_scheduled(self) -> tuple[int, int]:
-        """Do what is due by the injected clock: rotate the keys whose rotation is due and
-        delete the keys whose pending window has ended; how many of each."""
+        """Do what is due by the injected clock: rotate the keys whose rotation is due, delete
+        the keys and erase the secrets whose window has ended, rotate the managed secrets that
+        are due or were asked to; how many keys rotated and deleted."""
+        now = self.env.clock.now()
         with self.store.transaction() as tx:
-            return run_due(tx, self.env, self.env.clock.now())
+            done = run_due(tx, self.env, now)
+        with self.store.transaction() as tx:
+            purge_due(tx, now)
+        Rotator(self.store, self.env).run_due()
+        return done
 
     def start_scheduler(self, interval: float = DEFAULT_SCHEDULER_INTERVAL) -> None:
         """`run_scheduled` every `interval` seconds, on a thread of its own, until `close`."""

@@ -13,20 +13,20 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ramparts.core.errors import RampartsError
+from ramparts.core.files import write_new_private_file
 from ramparts.core.ids import IdGenerator
 from ramparts.crypto.keyring import KEY_ID_SIZE, KeyringError, RootKey
 from ramparts.crypto.primitives import KEY_SIZE
 from ramparts.crypto.shamir import MAX_SHARES, MIN_THRESHOLD, ShamirError, Share
 from ramparts.protocol.envelope import error_response
 from ramparts.protocol.errors import ServiceUnavailable
-from ramparts.server.asgi import Receive, Scope, Send
+from ramparts.server.asgi import Receive, Scope, Send, read_body, send_response, serve_lifespan
 from ramparts.server.runtime import NotInitialized, Runtime
 
 __all__ = [
@@ -84,26 +84,14 @@ def write_unseal_file(data_dir: Path, facts: UnsealFacts) -> Path:
     """Write `<data_dir>/unseal.json` (mode 0600), never over an existing file; its path."""
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = data_dir / UNSEAL_FILE_NAME
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags, 0o600)
+        write_new_private_file(path, (json.dumps(facts.as_json(), indent=2) + "\n")
+                               .encode("ascii"))
     except FileExistsError:
         raise UnsealFileError(f"{path} already exists; this data dir already holds a split "
                               "root key, nothing was changed") from None
     except OSError as exc:
-        raise UnsealFileError(f"cannot create {path}: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, 0o600)
-        data = (json.dumps(facts.as_json(), indent=2) + "\n").encode("ascii")
-        written = 0
-        while written < len(data):
-            written += os.write(fd, data[written:])
-        os.fsync(fd)
-    except OSError as exc:
-        os.close(fd)
-        path.unlink(missing_ok=True)
         raise UnsealFileError(f"cannot write {path}: {exc.strerror}") from None
-    os.close(fd)
     return path
 
 
@@ -191,7 +179,7 @@ class SealedApp:
             await self._api(scope, receive, send)
             return
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await serve_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -313,21 +301,9 @@ class SealedApp:
     async def _refuse_sealed(self, send: Send) -> None:
         response = error_response(ServiceUnavailable(SEALED_MESSAGE), self._ids.request_id(),
                                   "ramparts")
-        headers = [(k.encode(), v.encode()) for k, v in response.headers]
-        headers.append((b"content-length", str(len(response.body)).encode()))
-        await send({"type": "http.response.start", "status": response.status,
-                    "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
-
-    @staticmethod
-    async def _lifespan(receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await send_response(send, response.status,
+                            [(k.encode(), v.encode()) for k, v in response.headers],
+                            response.body)
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -351,21 +327,10 @@ def _unseal_request(body: bytes | None) -> Mapping[str, Any]:
 
 async def _read_body(receive: Receive) -> bytes | None:
     """The request body, or None when it is larger than MAX_UNSEAL_BODY."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_UNSEAL_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    body, too_large = await read_body(receive, MAX_UNSEAL_BODY)
+    return None if too_large else body
 
 
 async def _answer(send: Send, status: int, body: Mapping[str, Any]) -> None:
-    data = json.dumps(body, separators=(",", ":")).encode("utf-8")
-    headers = [*_JSON_HEADERS, (b"content-length", str(len(data)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": data})
+    await send_response(send, status, list(_JSON_HEADERS),
+                        json.dumps(body, separators=(",", ":")).encode("utf-8"))

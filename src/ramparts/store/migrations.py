@@ -215,6 +215,46 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             account_id TEXT NOT NULL, resource TEXT NOT NULL, tag_key TEXT NOT NULL,
             tag_value TEXT NOT NULL, PRIMARY KEY (account_id, resource, tag_key))""",
     ]),
+    (7, "Secrets Manager: secrets and their versions", [
+        # A secret's metadata. `secret_type` is Generic (managed types are added beside it);
+        # `extended_config` is the JSON text given (NULL: none); `automatic_rotation` is
+        # Enabled, Disabled or Invalid, with its interval and dates; `planned_delete_at` is set
+        # while the secret waits out its recovery window.
+        """CREATE TABLE secrets (
+            account_id TEXT NOT NULL REFERENCES accounts(account_id), region TEXT NOT NULL,
+            secret_name TEXT NOT NULL, secret_type TEXT NOT NULL, description TEXT NOT NULL,
+            encryption_key_id TEXT NOT NULL, extended_config TEXT,
+            automatic_rotation TEXT NOT NULL, rotation_seconds BIGINT, last_rotation_at TEXT,
+            next_rotation_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            planned_delete_at TEXT, next_version_number BIGINT NOT NULL,
+            PRIMARY KEY (account_id, region, secret_name))""",
+        "CREATE INDEX secrets_by_deletion ON secrets (planned_delete_at)",
+        "CREATE INDEX secrets_by_rotation ON secrets (next_rotation_at)",
+        # Each version's value is encrypted under a data key of its own (AES-256-GCM, bound to
+        # the account, region, secret, version and data type); the data key is kept only as a
+        # KMS CiphertextBlob of the secret's key, bound to the secret's ARN and the version.
+        """CREATE TABLE secret_versions (
+            account_id TEXT NOT NULL, region TEXT NOT NULL, secret_name TEXT NOT NULL,
+            version_id TEXT NOT NULL, number BIGINT NOT NULL, data_type TEXT NOT NULL,
+            data_key_blob TEXT NOT NULL, data_sealed TEXT NOT NULL, created_at TEXT NOT NULL,
+            PRIMARY KEY (account_id, region, secret_name, version_id),
+            UNIQUE (account_id, region, secret_name, number))""",
+        # A stage label marks at most one version of its secret.
+        """CREATE TABLE secret_version_stages (
+            account_id TEXT NOT NULL, region TEXT NOT NULL, secret_name TEXT NOT NULL,
+            stage TEXT NOT NULL, version_id TEXT NOT NULL,
+            PRIMARY KEY (account_id, region, secret_name, stage))""",
+    ]),
+    (8, "rotations of managed secrets: asked for, and their last error", [
+        # RotateSecret's VersionId until the scheduler has rotated the secret; the error of the
+        # last rotation that failed (NULL once one succeeds).
+        "ALTER TABLE secrets ADD COLUMN rotation_requested TEXT",
+        "ALTER TABLE secrets ADD COLUMN last_rotation_error TEXT",
+        # The rotator at work on the secret, until when: one at a time, across replicas and
+        # across the transactions of one rotation; a crashed one's lease runs out.
+        "ALTER TABLE secrets ADD COLUMN rotation_owner TEXT",
+        "ALTER TABLE secrets ADD COLUMN rotation_lease_until TEXT",
+    ]),
 ]
 
 # The trail's lookup index: derived from the events, rebuilt from them at will. SQLite keeps it

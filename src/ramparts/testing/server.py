@@ -59,10 +59,11 @@ def start_server(data_dir: Path, *, database_url: str | None = None,
                  ids: IdGenerator | None = None, alias: str = "ramparts-test",
                  tls_cert: Path | None = None, tls_key: Path | None = None,
                  trail_delivery_interval: float | None = 0.2,
-                 scheduler_interval: float = 0.2) -> RunningServer:
+                 scheduler_interval: float = 3600.0) -> RunningServer:
     """Initialize a fresh account in `data_dir` (or the database) and serve it until `stop`;
     trails deliver under `data_dir/delivery` every `trail_delivery_interval` seconds (None: no
-    delivery)."""
+    delivery); scheduled work (key and secret rotations, deletions) runs every
+    `scheduler_interval` seconds, and whenever a test calls `runtime.run_scheduled()`."""
     environ = dict(environ or {})
     bootstrap = initialize(data_dir, environ, database_url=database_url, alias=alias,
                            clock=clock, ids=ids)

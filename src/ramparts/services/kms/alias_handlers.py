@@ -13,6 +13,7 @@ from ramparts.services.kms.errors import (
     InvalidParameter,
     LimitExceeded,
     StateModifiedFailed,
+    UnsupportedOperation,
 )
 from ramparts.services.kms.key_handlers import alias_arn, key_arn, keys_of, page_of
 from ramparts.services.kms.keys import PENDING_DELETION, Key
@@ -32,6 +33,15 @@ def _alias_name(call: Call) -> str:
         raise InvalidParameter('The specified parameter "AliasName" is not valid: alias/ then '
                                "1 to 249 letters, digits, _, - or /, not beginning with "
                                "alias/acs.")
+    return name
+
+
+def _owned_name(call: Call) -> str:
+    """An alias name a caller may change or delete: not one of the cloud's own."""
+    name = call.params.str("AliasName", required=True) or ""
+    if name.lower().startswith("alias/acs/"):
+        raise UnsupportedOperation(f"The alias {name[:255]} belongs to the service; it cannot "
+                                   "be changed or deleted.")
     return name
 
 
@@ -75,6 +85,7 @@ def create_alias(call: Call) -> dict[str, Any]:
 @KMS.action("UpdateAlias", resource=_alias_resource, rw="Write",
             also=[("kms:UpdateAlias", key_arn)])
 def update_alias(call: Call) -> dict[str, Any]:
+    _owned_name(call)
     name = _alias_name(call)
     if _aliased(call, name) is None:
         raise AliasNotFound(f"The specified alias {name} is not found.")
@@ -88,7 +99,7 @@ def update_alias(call: Call) -> dict[str, Any]:
 
 @KMS.action("DeleteAlias", resource=_alias_resource, rw="Write")
 def delete_alias(call: Call) -> dict[str, Any]:
-    name = call.params.str("AliasName", required=True) or ""
+    name = _owned_name(call)
     if not call.tx.execute("DELETE FROM kms_aliases WHERE account_id = ? AND alias_name = ?",
                            (call.context.account_id, name)):
         raise AliasNotFound(f"The specified alias {name[:255]} is not found.")

@@ -30,8 +30,8 @@ from ramparts.store.base import Row, Transaction
 
 __all__ = [
     "ALIAS_PREFIX", "DELETION_WINDOW_DAYS", "DISABLED", "ENABLED", "MAX_KEYS", "PENDING_DELETION",
-    "ROTATION_INTERVAL", "Key", "KeyBackend", "KeyVersion", "parse_interval", "run_due",
-    "version_context",
+    "ROTATION_INTERVAL", "SERVICE_CREATOR", "Key", "KeyBackend", "KeyVersion", "parse_interval",
+    "run_due", "version_context",
 ]
 
 ENABLED, DISABLED, PENDING_DELETION = "Enabled", "Disabled", "PendingDeletion"
@@ -39,6 +39,7 @@ ALIAS_PREFIX = "alias/"
 DELETION_WINDOW_DAYS = (7, 366)  # [doc: ScheduleKeyDeletion PendingWindowInDays]
 ROTATION_INTERVAL = (timedelta(days=7), timedelta(days=730))  # [doc: UpdateRotationPolicy]
 MAX_KEYS = 1000  # per account and region; a local guard against runaway scripts
+SERVICE_CREATOR = "SecretsManager"  # the creator of the account's default key for secrets
 KEY_SPECS = {"Aliyun_AES_256"}  # symmetric only: the software protection level's default
 KEY_USAGES = {"ENCRYPT/DECRYPT"}
 ORIGINS = {"Aliyun_KMS"}
@@ -233,6 +234,9 @@ class KeyBackend:
         if not low <= days <= high:
             raise InvalidParameter('The specified parameter "PendingWindowInDays" is not '
                                    f"valid: it must be from {low} to {high}.")
+        if key.creator == SERVICE_CREATOR:
+            raise UnsupportedOperation(f"The key {key.key_id} is the service's default key for "
+                                       "secrets; it cannot be deleted.")
         if key.deletion_protection is not None:
             raise StateModifiedFailed(f"The key {key.key_id} is protected from deletion; turn "
                                       "its deletion protection off first.")
