@@ -49,21 +49,16 @@ def _encrypt(call: Call, key: Key, plaintext: bytes, context: dict[str, str]) ->
     return {"CiphertextBlob": blob, "KeyId": key.key_id, "KeyVersionId": key.primary_version_id}
 
 
-def _decrypt(call: Call, text: str, context: dict[str, str]) -> tuple[Key, str, bytes]:
-    """The key, the version and the plaintext of a blob; InvalidCiphertext for any blob that
-    is not this account's, was altered, or does not open with `context`."""
+def _decrypt(call: Call, text: str, context: dict[str, str]) -> tuple[str, str, bytes]:
+    """The key id, the version and the plaintext of a blob; InvalidCiphertext for any blob
+    that is not this account's, was altered, or does not open with `context`."""
     blob = parse_blob(text)
     try:
-        key = keys_of(call).get(blob.key_id)
-    except KeyNotFound:
+        material = keys_of(call).usable_material(blob.key_id, blob.version_id)
+    except (KeyNotFound, KeyVersionNotFound):
         raise InvalidCiphertext from None
-    key.require_usable()
-    call.touched("ACS::KMS::Key", key.key_id)
-    try:
-        material = keys_of(call).material(key.key_id, blob.version_id)
-    except KeyVersionNotFound:
-        raise InvalidCiphertext from None
-    return key, blob.version_id, open_blob(blob, material, context)
+    call.touched("ACS::KMS::Key", blob.key_id)
+    return blob.key_id, blob.version_id, open_blob(blob, material, context)
 
 
 def blob_key_arn(call: Call) -> str:
@@ -92,9 +87,8 @@ def encrypt(call: Call) -> dict[str, Any]:
 @KMS.action("Decrypt", resource=blob_key_arn, rw="Write")
 def decrypt(call: Call) -> dict[str, Any]:
     text = call.params.str("CiphertextBlob", required=True) or ""
-    key, version_id, plaintext = _decrypt(call, text, _context(call))
-    return {"Plaintext": plaintext.decode("utf-8"), "KeyId": key.key_id,
-            "KeyVersionId": version_id}
+    key_id, version_id, plaintext = _decrypt(call, text, _context(call))
+    return {"Plaintext": plaintext.decode("utf-8"), "KeyId": key_id, "KeyVersionId": version_id}
 
 
 def _data_key(call: Call) -> bytes:

@@ -299,6 +299,27 @@ class KeyBackend:
                                      "found.")
         return KeyVersion(**row)
 
+    def usable_material(self, key_id: str, version_id: str) -> bytes:
+        """A version's material for one operation, the key found and checked usable in the
+        same read (KeyNotFound, Rejected.Disabled, Rejected.PendingDeletion,
+        KeyVersionNotFound)."""
+        row = self.tx.query_one(
+            "SELECT k.state, v.material_sealed FROM kms_keys k LEFT JOIN kms_key_versions v "
+            "ON v.key_id = k.key_id AND v.version_id = ? WHERE k.key_id = ? AND "
+            "k.account_id = ? AND k.region = ?", (version_id, key_id, self.account_id,
+                                                  self.region))
+        if row is None:
+            raise KeyNotFound(f"The specified key {key_id[:128]} is not found.")
+        if row["state"] == DISABLED:
+            raise KeyDisabled(f"The key {key_id} is disabled.")
+        if row["state"] == PENDING_DELETION:
+            raise KeyPendingDeletion(f"The key {key_id} is pending deletion.")
+        if row["material_sealed"] is None:
+            raise KeyVersionNotFound(f"The specified key version {version_id[:64]} is not "
+                                     "found.")
+        return self.env.sealer.open(base64.b64decode(row["material_sealed"]),
+                                    context=version_context(key_id, version_id))
+
     def material(self, key_id: str, version_id: str) -> bytes:
         """A version's key material, opened for one operation."""
         row = self.tx.query_one("SELECT material_sealed FROM kms_key_versions WHERE "

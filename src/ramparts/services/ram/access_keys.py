@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ramparts.core.clock import format_iso8601
 from ramparts.services.call import ServiceEnv
@@ -18,6 +19,7 @@ __all__ = ["MAX_ACCESS_KEYS", "AccessKeyBackend", "KeyRecord", "secret_context"]
 MAX_ACCESS_KEYS = 2  # AccessKey pairs per RAM user [doc: RAM Limits]
 SECRET_LENGTH = 30
 STATUSES = ("Active", "Inactive")
+LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 def secret_context(access_key_id: str) -> str:
@@ -131,7 +133,13 @@ class AccessKeyBackend:
                          row["status"], secret.decode())
 
     def mark_used(self, access_key_id: str, service: str) -> None:
+        """Note the key's last use, at most once a minute per key and service: a busy key's
+        every call would otherwise rewrite its row (what GetAccessKeyLastUsed reports is then
+        up to a minute old, as coarse as the cloud's own)."""
+        now = self.env.clock.now()
         self.tx.execute(
             "UPDATE access_keys SET last_used_at = ?, last_used_service = ? "
-            "WHERE access_key_id = ?",
-            (format_iso8601(self.env.clock.now()), service, access_key_id))
+            "WHERE access_key_id = ? AND (last_used_at IS NULL OR last_used_at < ? OR "
+            "last_used_service IS NULL OR last_used_service <> ?)",
+            (format_iso8601(now), service, access_key_id,
+             format_iso8601(now - LAST_USED_GRANULARITY), service))

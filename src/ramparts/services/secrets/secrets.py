@@ -590,13 +590,21 @@ class SecretBackend:
               stage: str | None = None) -> SecretValue:
         """A version's value, by id or by stage (ACSCurrent when neither is given); when both
         are, the version must carry the stage."""
-        stages = self._stages(secret)
-        if version_id is None:
+        if version_id is None:  # by stage: the labels and their versions in one read
             label = stage or ACS_CURRENT
-            version_id = stages.get(label)
-            if version_id is None:
+            rows = self.tx.query(
+                "SELECT s.stage, v.version_id, v.number, v.data_type, v.data_key_blob, "
+                "v.data_sealed, v.created_at FROM secret_version_stages s JOIN secret_versions v "
+                "ON v.account_id = s.account_id AND v.region = s.region AND v.secret_name = "
+                "s.secret_name AND v.version_id = s.version_id WHERE s.account_id = ? AND "
+                "s.region = ? AND s.secret_name = ?", (*self._where(), secret.secret_name))
+            stages = {str(r["stage"]): str(r["version_id"]) for r in rows}
+            marked = next((r for r in rows if r["stage"] == label), None)
+            if marked is None:
                 raise ResourceNotFound(f"No version of the secret {secret.secret_name} is "
                                        f"marked {label[:64]}.")
+            return SecretValue(self._version_of(marked, stages), self._open(secret, marked))
+        stages = self._stages(secret)
         row = self._version_row(secret, version_id)
         if row is None or (stage is not None and stages.get(stage) != version_id):
             raise ResourceNotFound(f"The version {version_id[:64]} of the secret "
@@ -613,10 +621,8 @@ class SecretBackend:
             raise broken from None
         if blob.key_id != secret.encryption_key_id:
             raise broken
-        key = self.keys.get(blob.key_id)
-        key.require_usable()
         try:
-            material = self.keys.material(key.key_id, blob.version_id)
+            material = self.keys.usable_material(blob.key_id, blob.version_id)
             data_key = open_blob(blob, material, _context(secret, version_id))
             return decrypt(data_key, base64.b64decode(str(row["data_sealed"])),
                            _aad(secret, version_id, data_type))
