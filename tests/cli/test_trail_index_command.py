@@ -3,7 +3,9 @@ with new events until stopped, beside whatever else indexes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import random
 import signal
 import subprocess
@@ -92,3 +94,35 @@ def test_a_missing_data_dir_is_a_usage_error(tmp_path: Path) -> None:
     done = _cli("--data-dir", str(tmp_path / "nothing"))
     assert done.returncode == 2
     assert "no ramparts database" in done.stderr
+
+
+def test_with_parent_it_ends_when_the_server_is_killed(tmp_path: Path) -> None:
+    """A server killed with SIGKILL leaves no indexer polling behind it."""
+    assert initialize(tmp_path, {}) is not None
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import subprocess, sys, time\n"
+         "child = subprocess.Popen([sys.executable, '-m', 'ramparts', 'trail', 'index', "
+         "'--follow', '--with-parent', '--interval', '0.05', '--data-dir', sys.argv[1]])\n"
+         "print(child.pid, flush=True)\n"
+         "time.sleep(600)\n", str(tmp_path)],
+        stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    try:
+        time.sleep(1.0)  # it is indexing
+        os.kill(child, 0)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, "the indexer outlived its parent"
+            time.sleep(0.05)
+    finally:
+        parent.stdout.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)

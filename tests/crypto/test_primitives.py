@@ -112,3 +112,14 @@ def test_hkdf_sha256_rfc5869_case_3() -> None:
 def test_hkdf_labels_give_independent_keys() -> None:
     assert hkdf_sha256(KEY, info=b"a") != hkdf_sha256(KEY, info=b"b")
     assert len(hkdf_sha256(KEY, info=b"a")) == 32
+
+
+@pytest.mark.parametrize("length", [1, 16, 32, 33, 64, 255])
+def test_hkdf_sha256_agrees_with_the_librarys_hkdf(length: int) -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    for number in range(20):
+        key, info = bytes([number]) * 32, bytes(range(number))
+        assert hkdf_sha256(key, info=info, length=length) == HKDF(
+            hashes.SHA256(), length, None, info).derive(key)

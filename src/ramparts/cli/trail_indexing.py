@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import threading
 from types import FrameType
@@ -40,6 +41,9 @@ def add_index_command(commands: Any) -> None:
                        metavar="SECONDS", help="with --follow: how often to look for new "
                                                f"events when caught up (default "
                                                f"{DEFAULT_INDEXING_INTERVAL})")
+    index.add_argument("--with-parent", action="store_true",
+                       help="with --follow: stop when the process that started this one ends "
+                            "(the server starts its indexer so)")
     index.add_argument("--json", action="store_true", help="print the outcome as JSON")
     index.set_defaults(handler=_index)
 
@@ -64,8 +68,11 @@ def _index(args: argparse.Namespace, catalog: Catalog, out: TextIO) -> int:
             raise UsageError(str(exc)) from None
         try:
             indexer = TrailIndexer(store, index)
+            parent = os.getppid()
             total = indexer.catch_up_fully()
             while args.follow and not stopping.is_set():
+                if args.with_parent and os.getppid() != parent:
+                    break  # the server is gone (killed): no orphan keeps polling
                 count = indexer.catch_up()
                 total += count
                 if count < indexer.batch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 __all__ = [
@@ -52,7 +53,13 @@ class ShiftedClock:
 
 def format_iso8601(moment: datetime) -> str:
     """`YYYY-MM-DDTHH:MM:SSZ`, the form Alibaba's APIs and SDKs use."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _whole_second(int(moment.timestamp() // 1))
+
+
+@lru_cache(maxsize=64)
+def _whole_second(second: int) -> str:
+    """A call formats the same second several times, and so do the calls around it."""
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso8601(text: str) -> datetime:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ramparts.core import jsontext
 from ramparts.core.errors import ServiceError
 
 __all__ = ["HttpResponse", "error_response", "success_response"]
@@ -23,7 +23,7 @@ class HttpResponse:
 
 
 def _encode(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return jsontext.compact(body).encode("utf-8")
 
 
 def success_response(request_id: str, body: Mapping[str, Any]) -> HttpResponse:

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import quote
@@ -78,6 +78,7 @@ class SignedIdentity:
     nonce: str
     timestamp: datetime
     signed_headers: tuple[str, ...] = ()
+    signature: str = field(default="", repr=False)  # ACS3: the Authorization's Signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +258,7 @@ def _read_acs3(request: WireRequest, header: str) -> SignedIdentity:
         nonce=_nonce("x-acs-signature-nonce", nonce),
         timestamp=_parse_timestamp((request.header("x-acs-date") or "").strip()),
         signed_headers=auth.signed_headers,
+        signature=auth.signature,
     )
 
 
@@ -336,7 +338,6 @@ def verify_signature(request: WireRequest, form: Sequence[tuple[str, str]],
     client can find the difference.
     """
     if identity.scheme == ACS3:
-        auth = _parse_authorization(request.header("authorization") or "")
         declared = (request.header("x-acs-content-sha256") or "").strip()
         actual = _sha256_hex(request.body)
         if not _same(declared.lower(), actual):
@@ -349,7 +350,7 @@ def verify_signature(request: WireRequest, form: Sequence[tuple[str, str]],
                               "body.")
         string_to_sign = string_to_sign_acs3(request, identity.signed_headers,
                                              hashed_payload=declared)
-        provided = auth.signature
+        provided = identity.signature
         expected = sign_acs3(string_to_sign, secret)
     else:
         params = _rpc_params(request, form)

@@ -30,7 +30,9 @@ class WireRequest:
     malformed: str | None = None
 
     def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
+        """A header's value by name in any case (names are stored in lower case)."""
+        value = self.headers.get(name)
+        return value if value is not None or name.islower() else self.headers.get(name.lower())
 
     @property
     def content_type(self) -> str:

@@ -48,8 +48,8 @@ class IndexingProcess:
         if self.database_url is not None:
             environ[DATABASE_URL_ENV] = self.database_url
         return subprocess.Popen(
-            [sys.executable, "-m", "ramparts", "trail", "index", "--follow", "--data-dir",
-             str(self.data_dir), "--interval", str(self.interval)],
+            [sys.executable, "-m", "ramparts", "trail", "index", "--follow", "--with-parent",
+             "--data-dir", str(self.data_dir), "--interval", str(self.interval)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=environ)
 
     def _supervise(self) -> None:

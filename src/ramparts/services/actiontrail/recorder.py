@@ -8,11 +8,11 @@ order. If the event cannot be written the transaction fails, and the call with i
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ramparts.core import jsontext
 from ramparts.core.clock import format_iso8601
 from ramparts.core.context import Caller, CallerKind, RequestContext
 from ramparts.store.base import Transaction
@@ -48,7 +48,7 @@ class CallRecord:
 
 
 def canonical(body: Mapping[str, Any]) -> str:
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return jsontext.canonical(body)
 
 
 def event_hash(previous: str, body_text: str) -> str:
@@ -146,7 +146,8 @@ def record_event(tx: Transaction, record: CallRecord) -> dict[str, Any]:
         caller.display_name if caller else "", caller.access_key_id if caller else "",
         record.error_code, body, previous, digest, event["sourceIpAddress"],
         event["eventType"], role_name,
-        json.dumps(resources, separators=(",", ":"), ensure_ascii=False)))
+        jsontext.compact(resources) if resources
+        else "[]"))
     tx.memo[CHAIN_HEAD] = (seq, digest)  # the lock is held until the transaction ends
     return event
 

@@ -44,10 +44,13 @@ class Redactor:
 
     def response(self, body: Any, extra: Iterable[str] = ()) -> Any:
         """A copy of a response with every sensitive field, at any depth, removed."""
-        hidden = ALWAYS_SENSITIVE | {name.lower() for name in extra}
-        if isinstance(body, Mapping):
-            return {key: self.response(value, extra) for key, value in body.items()
-                    if key.lower() not in hidden}
-        if isinstance(body, list):
-            return [self.response(item, extra) for item in body]
-        return body
+        return _without(body, ALWAYS_SENSITIVE | {name.lower() for name in extra})
+
+
+def _without(body: Any, hidden: frozenset[str]) -> Any:
+    if isinstance(body, Mapping):
+        return {key: _without(value, hidden) for key, value in body.items()
+                if key.lower() not in hidden}
+    if isinstance(body, list):
+        return [_without(item, hidden) for item in body]
+    return body

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ramparts.core import jsontext
 from ramparts.crypto.primitives import (
     NONCE_SIZE,
     TAG_SIZE,
@@ -57,8 +57,7 @@ def parse_context(value: Any, name: str = "EncryptionContext") -> dict[str, str]
 def _context_bytes(context: EncryptionContext) -> bytes:
     if not context:
         return b""
-    return json.dumps(dict(sorted(context.items())), separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    return jsontext.canonical(dict(context)).encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)

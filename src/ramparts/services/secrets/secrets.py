@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import base64
 import hmac
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ramparts.core import jsontext
 from ramparts.core.clock import format_iso8601
 from ramparts.core.errors import RampartsError
 from ramparts.crypto.primitives import KEY_SIZE, CryptoError, decrypt, encrypt, random_bytes
@@ -249,7 +249,7 @@ class SecretValue:
 
 def _aad(secret: Secret, version_id: str, data_type: str) -> bytes:
     bound = [secret.account_id, secret.region, secret.secret_name, version_id, data_type]
-    return _AAD_LABEL + json.dumps(bound, separators=(",", ":")).encode("utf-8")
+    return _AAD_LABEL + jsontext.compact(bound).encode("utf-8")
 
 
 def _context(secret: Secret, version_id: str) -> dict[str, str]:
