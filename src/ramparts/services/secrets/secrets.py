@@ -1,5 +1,5 @@
-"""Secrets Manager's secrets in the store: versions under envelope encryption, stage labels,
-recovery windows and tags.
+"""Secrets Manager's secrets in the store: versions under envelope encryption, stage labels
+and recovery windows.
 
 Each version's value is encrypted with AES-256-GCM under a data key of its own, the associated
 data binding the account, region, secret name, version id and data type; the data key is kept
@@ -9,18 +9,15 @@ with the key it names, so a Disabled key, or one pending deletion, makes the val
 until the key is usable again. Plaintext values exist only in memory, in `SecretValue`, whose
 repr leaves them out.
 
-The type, ExtendedConfig and rotation fields are stored for every secret; Generic is the only
-type created here, and Generic secrets do not rotate [doc: CreateSecret
-EnableAutomaticRotation].
+Generic secrets do not rotate [doc: CreateSecret EnableAutomaticRotation]; the managed types
+(services/secrets/managed.py) rotate by the scheduler (services/secrets/rotation.py).
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ramparts.core import jsontext
@@ -38,7 +35,22 @@ from ramparts.services.kms.errors import (
     UnsupportedOperation,
 )
 from ramparts.services.kms.keys import SERVICE_CREATOR, Key, KeyBackend
+from ramparts.services.kms.tags import MAX_TAGS, ResourceTags
+from ramparts.services.secrets.checks import (
+    BINARY,
+    DATA_TYPES,
+    MAX_SECRET_DATA_BYTES,
+    ROTATION_INTERVAL,
+    TEXT,
+    check_secret_name,
+    check_stage,
+    check_version_id,
+    parse_data,
+    parse_rotation_interval,
+    secret_resource,
+)
 from ramparts.services.secrets.errors import ResourceExist, ResourceInDeleteWindow
+from ramparts.services.secrets.records import Secret, SecretValue, SecretVersion
 from ramparts.store.base import ConflictError, Row, Transaction
 
 __all__ = [
@@ -82,37 +94,20 @@ GENERIC = "Generic"
 # generic secrets, and the managed ones that rotate (services/secrets/managed.py).
 KNOWN_SECRET_TYPES = frozenset({"Generic", "Rds", "Redis", "RAMCredentials", "ECS", "PolarDB"})
 SUPPORTED_SECRET_TYPES = frozenset({GENERIC, "Rds", "RAMCredentials"})
-TEXT, BINARY = "text", "binary"
-DATA_TYPES = (TEXT, BINARY)
 ENABLED, DISABLED = "Enabled", "Disabled"
-MAX_SECRET_DATA_BYTES = 30720  # [doc: CreateSecret SecretData: up to 30,720 bytes]
 MAX_STAGES_PER_SECRET = 8  # [doc: UpdateSecretVersionStage: at most 8 stages per secret]
 # [doc: Overview of generic secrets]: past the version limit the earliest version without a
 # stage label is deleted. The limit itself is not documented; 100 is this service's choice.
 MAX_VERSIONS = 100
 MAX_SECRETS = 1000  # per account and region; a local guard against runaway scripts
-MAX_TAGS = 20  # [doc: CreateSecret Tags: up to 20 tags per secret]
 MAX_TAG_LENGTH = 128  # [doc: CreateSecret Tags: keys and values up to 128 characters]
 RECOVERY_WINDOW_DAYS = (7, 30)
 DEFAULT_RECOVERY_DAYS = 30  # [doc: DeleteSecret RecoveryWindowInDays]
-ROTATION_INTERVAL = (timedelta(hours=6), timedelta(hours=8760))  # [doc: CreateSecret]
 DEFAULT_KEY_ALIAS = "alias/acs/secretsmanager"
 DEFAULT_KEY_CREATOR = SERVICE_CREATOR
 SECRET_FILTER_KEYS = ("SecretName", "Description", "TagKey", "TagValue", "SecretType",
                       "DKMSInstanceId")  # [doc: ListSecrets Filters]
 
-# [doc: CreateSecret SecretName]: up to 192 letters, digits and _ / + = . @ -, not beginning
-# with acs/ for the types created here.
-_SECRET_NAME = re.compile(r"[A-Za-z0-9_/+=.@-]{1,192}", re.ASCII)
-# Version ids are up to 64 characters [doc: CreateSecret VersionId]; stage labels have no
-# documented form. Both: printable ASCII without spaces, 1 to 64 characters.
-_LABEL = re.compile(r"[!-~]{1,64}", re.ASCII)
-# [doc: CreateSecret Tags]: letters, digits and / \ _ - . + = : @; keys not beginning with
-# aliyun or acs:.
-_TAG_KEY = re.compile(r"[A-Za-z0-9/\\_.+=:@-]{1,128}", re.ASCII)
-_TAG_VALUE = re.compile(r"[A-Za-z0-9/\\_.+=:@-]{0,128}", re.ASCII)
-_INTERVAL = re.compile(r"([0-9]{1,10})([dhms])", re.ASCII)
-_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _AAD_LABEL = b"ramparts/v1/secret-version\x00"
 
 _COLUMNS = (
@@ -124,127 +119,6 @@ _COLUMNS = (
 class SecretIntegrityError(RampartsError):
     """A stored version does not open: its records were altered or moved. The message names
     the secret and version, never any value."""
-
-
-# ---- checks of names and values, for every caller of the backend
-
-
-def check_secret_name(name: str) -> str:
-    if _SECRET_NAME.fullmatch(name) is None or name.lower().startswith("acs/"):
-        raise InvalidParameter('The specified parameter "SecretName" is not valid: 1 to 192 '
-                               "letters, digits and _ / + = . @ -, not beginning with acs/.")
-    return name
-
-
-def check_version_id(version_id: str, name: str = "VersionId") -> str:
-    if _LABEL.fullmatch(version_id) is None:
-        raise InvalidParameter(f'The specified parameter "{name}" is not valid: 1 to 64 '
-                               "printable ASCII characters without spaces.")
-    return version_id
-
-
-def check_stage(stage: str, name: str = "VersionStage") -> str:
-    if _LABEL.fullmatch(stage) is None:
-        raise InvalidParameter(f'The specified parameter "{name}" is not valid: a stage label '
-                               "is 1 to 64 printable ASCII characters without spaces.")
-    return stage
-
-
-def parse_data(text: str, data_type: str) -> bytes:
-    """The bytes a SecretData parameter carries: the UTF-8 of a text value, the decoded bytes
-    of a binary (base64) one. The message of a refusal never quotes the value."""
-    if data_type not in DATA_TYPES:
-        raise InvalidParameter('The specified parameter "SecretDataType" is not valid: text or '
-                               "binary.")
-    if len(text.encode("utf-8")) > MAX_SECRET_DATA_BYTES:
-        raise InvalidParameter('The specified parameter "SecretData" is not valid: it is longer '
-                               f"than {MAX_SECRET_DATA_BYTES} bytes.")
-    if data_type == TEXT:
-        return text.encode("utf-8")
-    try:
-        return base64.b64decode(text, validate=True)
-    except ValueError:
-        raise InvalidParameter('The specified parameter "SecretData" is not valid: a binary '
-                               "secret value is sent as base64.") from None
-
-
-def parse_rotation_interval(text: str) -> timedelta:
-    """`integer[unit]`, the unit d, h, m or s, from 6 hours to 8,760 hours [doc: CreateSecret
-    RotationInterval]."""
-    match = _INTERVAL.fullmatch(text.strip())
-    if match is None:
-        raise InvalidParameter('The specified parameter "RotationInterval" is not valid: give '
-                               "a number and a unit (d, h, m or s), such as 7d or 604800s.")
-    interval = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
-    low, high = ROTATION_INTERVAL
-    if not low <= interval <= high:
-        raise InvalidParameter('The specified parameter "RotationInterval" is not valid: it '
-                               "must be from 6 hours to 8,760 hours.")
-    return interval
-
-
-def secret_resource(name: str) -> str:
-    """A secret's resource in kms_tags."""
-    return f"secret/{name}"
-
-
-# ---- records
-
-
-@dataclass(frozen=True, slots=True)
-class Secret:
-    account_id: str
-    region: str
-    secret_name: str
-    secret_type: str
-    description: str
-    encryption_key_id: str
-    extended_config: str | None
-    automatic_rotation: str
-    rotation_seconds: int | None
-    last_rotation_at: str | None
-    next_rotation_at: str | None
-    created_at: str
-    updated_at: str
-    planned_delete_at: str | None
-    next_version_number: int
-
-    @classmethod
-    def of(cls, row: Row) -> Secret:
-        rotation = row["rotation_seconds"]
-        return cls(**{**row, "rotation_seconds": int(rotation) if rotation is not None
-                      else None, "next_version_number": int(row["next_version_number"])})
-
-    @property
-    def arn(self) -> str:
-        return f"acs:kms:{self.region}:{self.account_id}:secret/{self.secret_name}"
-
-    @property
-    def pending_deletion(self) -> bool:
-        return self.planned_delete_at is not None
-
-
-@dataclass(frozen=True, slots=True)
-class SecretVersion:
-    version_id: str
-    number: int
-    data_type: str
-    created_at: str
-    stages: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SecretValue:
-    """One version's value, opened for one answer; repr() leaves the value out."""
-
-    version: SecretVersion
-    data: bytes = field(repr=False)
-
-    def wire_data(self) -> str:
-        """SecretData as answered: the text, or the base64 of a binary value."""
-        if self.version.data_type == BINARY:
-            return base64.b64encode(self.data).decode("ascii")
-        return self.data.decode("utf-8")
 
 
 def _aad(secret: Secret, version_id: str, data_type: str) -> bytes:
@@ -261,56 +135,6 @@ def _ordered_stages(stages: Iterable[str]) -> tuple[str, ...]:
     labels = set(stages)
     builtin = [stage for stage in (ACS_CURRENT, ACS_PREVIOUS) if stage in labels]
     return (*builtin, *sorted(labels - {ACS_CURRENT, ACS_PREVIOUS}))
-
-
-# ---- tags of keys and secrets
-
-
-class ResourceTags:
-    """Tags of one account's KMS resources (`key/<id>`, `secret/<name>`) in kms_tags."""
-
-    def __init__(self, tx: Transaction, account_id: str) -> None:
-        self.tx, self.account_id = tx, account_id
-
-    @staticmethod
-    def check(tags: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-        seen: set[str] = set()
-        for key, value in tags:
-            if _TAG_KEY.fullmatch(key) is None or key.lower().startswith(("aliyun", "acs:")):
-                raise InvalidParameter('The specified parameter "Tags" is not valid: a tag key '
-                                       "is 1 to 128 letters, digits and / \\ _ - . + = : @, not "
-                                       "beginning with aliyun or acs:.")
-            if _TAG_VALUE.fullmatch(value) is None:
-                raise InvalidParameter('The specified parameter "Tags" is not valid: a tag '
-                                       "value is up to 128 letters, digits and / \\ _ - . + = : "
-                                       "@.")
-            if key in seen:
-                raise InvalidParameter('The specified parameter "Tags" is not valid: the tag '
-                                       f"key {key} is given twice.")
-            seen.add(key)
-        return list(tags)
-
-    def of(self, resource: str) -> list[tuple[str, str]]:
-        rows = self.tx.query("SELECT tag_key, tag_value FROM kms_tags WHERE account_id = ? AND "
-                             "resource = ? ORDER BY tag_key", (self.account_id, resource))
-        return [(str(row["tag_key"]), str(row["tag_value"])) for row in rows]
-
-    def add(self, resource: str, tags: Sequence[tuple[str, str]]) -> None:
-        """Set each tag (a key already there takes the new value); at most MAX_TAGS."""
-        checked = self.check(tags)
-        merged = dict(self.of(resource)) | dict(checked)
-        if len(merged) > MAX_TAGS:
-            raise LimitExceeded(f"A resource has at most {MAX_TAGS} tags.")
-        for key, value in checked:
-            self.tx.execute("DELETE FROM kms_tags WHERE account_id = ? AND resource = ? AND "
-                            "tag_key = ?", (self.account_id, resource, key))
-            self.tx.execute("INSERT INTO kms_tags (account_id, resource, tag_key, tag_value) "
-                            "VALUES (?, ?, ?, ?)", (self.account_id, resource, key, value))
-
-    def remove(self, resource: str, keys: Iterable[str]) -> None:
-        for key in keys:
-            self.tx.execute("DELETE FROM kms_tags WHERE account_id = ? AND resource = ? AND "
-                            "tag_key = ?", (self.account_id, resource, key))
 
 
 # ---- the backend
