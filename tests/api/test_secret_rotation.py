@@ -401,3 +401,27 @@ def test_a_ram_secret_rotates_when_its_interval_has_passed(
         rotated, _ = _value(admin, "ram/scheduled")
         assert rotated["AccessKeyId"] != original[0]
         assert _works(admin, (rotated["AccessKeyId"], rotated["AccessKeySecret"]))
+
+
+def test_a_ram_secret_needs_the_right_to_manage_the_users_keys(admin: SdkClients,
+                                                               unique: str) -> None:
+    """Rotation will create and delete the user's AccessKeys: holding one of its keys is not
+    enough to hand that power to the service, its creator must have it."""
+    target = f"{unique}-target"
+    make_user(admin, target)
+    listed = admin.ram.list_access_keys(ram.ListAccessKeysRequest(user_name=target)).body
+    assert listed is not None
+    held = listed.to_map()["AccessKeys"]["AccessKey"][0]["AccessKeyId"]
+    admin.ram.delete_access_key(ram.DeleteAccessKeyRequest(user_name=target,
+                                                           user_access_key_id=held))
+    key = _access_key(admin, target)
+    account = admin.server.account_id
+    secrets_only = make_user(admin, f"{unique}-kms", {
+        "Effect": "Allow", "Action": "kms:*", "Resource": "*"})
+    assert not allowed(lambda: _ram_secret(secrets_only, f"ram/{unique}", target, key))
+    assert refused(lambda: _value(admin, f"ram/{unique}")) == (404, "Forbidden.ResourceNotFound")
+    keeper = make_user(admin, f"{unique}-keeper", {
+        "Effect": "Allow", "Action": "kms:*", "Resource": "*"}, {
+        "Effect": "Allow", "Action": ["ram:CreateAccessKey", "ram:DeleteAccessKey"],
+        "Resource": f"acs:ram::{account}:user/{target}"})
+    assert allowed(lambda: _ram_secret(keeper, f"ram/{unique}", target, key))

@@ -13,7 +13,7 @@ from ramparts.policy.evaluator import Decision, DecisionEffect, PolicySet, autho
 from ramparts.policy.explanation import explain, explanation_to_dict
 from ramparts.policy.parser import parse_policy
 from ramparts.policy.request import AccessRequest
-from ramparts.services.actions import ActionSpec
+from ramparts.services.actions import ActionSpec, ResourceOf
 from ramparts.services.call import Call
 from ramparts.services.ram.names import key_of
 from ramparts.services.ram.policies import PolicyBackend
@@ -76,9 +76,20 @@ def check_access(call: Call, spec: ActionSpec, session: Session | None) -> Decis
     """Allow, or raise AccessDenied carrying the decision's explanation; every further
     (action, resource) pair the spec lists must be allowed too."""
     decision = _check(call, spec, session)
-    for ram_action, resource in spec.also:
-        _check(call, replace(spec, ram_action=ram_action, resource=resource, also=()), session)
+    for ram_action, resource_of in spec.also:
+        resource = resource_of(call)
+        if resource is not None:
+            _check(call, replace(spec, ram_action=ram_action, also=(),
+                                 resource=_fixed(resource)), session)
     return decision
+
+
+def _fixed(resource: str) -> ResourceOf:
+    def named(call: Call) -> str:
+        del call
+        return resource
+
+    return named
 
 
 def _check(call: Call, spec: ActionSpec, session: Session | None) -> Decision:

@@ -9,10 +9,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ramparts.services.call import Call
 
-__all__ = ["ActionSpec", "ActionTable", "Handler", "Product", "ResourceOf"]
+__all__ = ["ActionSpec", "ActionTable", "Handler", "MaybeResourceOf", "Product", "ResourceOf"]
 
 Handler = Callable[["Call"], dict[str, Any]]
 ResourceOf = Callable[["Call"], str]
+# A further check's resource, or None when the call needs no such check (it depends on what
+# the call asks for).
+MaybeResourceOf = Callable[["Call"], "str | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,7 @@ class ActionSpec:
     public: bool = False
     authorize: bool = True
     event_type: str = "ApiCall"
-    also: tuple[tuple[str, ResourceOf], ...] = ()
+    also: tuple[tuple[str, MaybeResourceOf], ...] = ()
 
 
 @dataclass
@@ -71,7 +74,7 @@ class ActionTable:
         public: bool = False,
         authorize: bool = True,
         event_type: str = "ApiCall",
-        also: Iterable[tuple[str, ResourceOf]] = (),
+        also: Iterable[tuple[str, MaybeResourceOf]] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             if name in self.specs:

@@ -29,7 +29,7 @@ from ramparts.store.base import Transaction
 
 __all__ = [
     "DOUBLE_USERS", "MANAGED_TYPES", "RAM_CREDENTIALS", "RDS", "SINGLE_USER", "DatabasePlan",
-    "access_key_value", "check_managed", "database_plan",
+    "access_key_value", "check_managed", "database_plan", "ram_user_of",
 ]
 
 RAM_CREDENTIALS, RDS = "RAMCredentials", "Rds"

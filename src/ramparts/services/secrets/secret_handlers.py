@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol, runtime_checkable
 
+from ramparts.core.errors import ServiceError
 from ramparts.services.call import Call
 from ramparts.services.kms.errors import (
     InvalidParameter,
@@ -22,7 +23,12 @@ from ramparts.services.kms.errors import (
 from ramparts.services.kms.key_handlers import key_arn, keys_of, page_of
 from ramparts.services.kms.keys import PENDING_DELETION
 from ramparts.services.kms.product import KMS
-from ramparts.services.secrets.managed import MANAGED_TYPES, check_managed
+from ramparts.services.secrets.managed import (
+    MANAGED_TYPES,
+    RAM_CREDENTIALS,
+    check_managed,
+    ram_user_of,
+)
 from ramparts.services.secrets.passwords import DEFAULT_PASSWORD_LENGTH, random_password
 from ramparts.services.secrets.rotation import last_rotation_error
 from ramparts.services.secrets.secrets import (
@@ -265,7 +271,20 @@ def _tags_body(call: Call, secret: Secret) -> dict[str, list[dict[str, str]]]:
 # ---- secrets
 
 
-@KMS.action("CreateSecret", resource=_container, rw="Write")
+def _managed_user(call: Call) -> str | None:
+    """The RAM user a RAMCredentials secret will rotate AccessKeys for: its creator must be
+    allowed to create and delete that user's keys, since the service will do both for it."""
+    if call.params.str("SecretType") != RAM_CREDENTIALS:
+        return None
+    try:
+        user = ram_user_of(call.params.str("ExtendedConfig") or None)
+    except ServiceError:
+        return None  # the handler refuses the ExtendedConfig
+    return f"acs:ram::{call.context.account_id}:user/{user}"
+
+
+@KMS.action("CreateSecret", resource=_container, rw="Write",
+            also=[("ram:CreateAccessKey", _managed_user), ("ram:DeleteAccessKey", _managed_user)])
 def create_secret(call: Call) -> dict[str, Any]:
     params = call.params
     for name in ("DKMSInstanceId", "Policy"):
