@@ -20,7 +20,7 @@ from alibabacloud_ram20150501 import models as ram
 from alibabacloud_sts20150401 import models as sts
 
 from ramparts.core.clock import ShiftedClock
-from ramparts.protocol.client import ApiClient, ClientCredentials
+from ramparts.protocol.client import ApiClient, ApiError, ClientCredentials
 from ramparts.services.secrets import rotation
 from ramparts.services.secrets.database_rotation import DatabaseCredential, rotate_single_user
 from ramparts.testing import start_server
@@ -65,6 +65,18 @@ def _access_key(admin: SdkClients, user: str) -> tuple[str, str]:
     return str(created.access_key.access_key_id), str(created.access_key.access_key_secret)
 
 
+def _user_with_one_key(admin: SdkClients, user: str) -> tuple[str, str]:
+    """A RAM user holding exactly one AccessKey, made for its secret (make_user's own key is
+    deleted)."""
+    make_user(admin, user)
+    listed = admin.ram.list_access_keys(ram.ListAccessKeysRequest(user_name=user)).body
+    assert listed is not None
+    for existing in listed.to_map()["AccessKeys"]["AccessKey"]:
+        admin.ram.delete_access_key(ram.DeleteAccessKeyRequest(
+            user_name=user, user_access_key_id=existing["AccessKeyId"]))
+    return _access_key(admin, user)
+
+
 def _works(admin: SdkClients, key: tuple[str, str]) -> bool:
     clients = SdkClients(admin.server, Credentials(*key), admin.algorithm)
     try:
@@ -85,13 +97,7 @@ def _ram_secret(admin: SdkClients, name: str, user: str, key: tuple[str, str]) -
 
 def test_a_ram_secret_rotates_the_users_access_keys(admin: SdkClients, unique: str) -> None:
     user = f"{unique}-app"
-    make_user(admin, user)  # its first key is not the secret's: delete it
-    listed = admin.ram.list_access_keys(ram.ListAccessKeysRequest(user_name=user)).body
-    assert listed is not None
-    for existing in listed.to_map()["AccessKeys"]["AccessKey"]:
-        admin.ram.delete_access_key(ram.DeleteAccessKeyRequest(
-            user_name=user, user_access_key_id=existing["AccessKeyId"]))
-    original = _access_key(admin, user)
+    original = _user_with_one_key(admin, user)
     name = f"ram/{unique}"
     _ram_secret(admin, name, user, original)
     value, _ = _value(admin, name)
@@ -145,13 +151,7 @@ def test_a_rotation_that_would_pass_two_keys_fails_and_says_why(admin: SdkClient
 
 def test_managed_secrets_change_only_by_rotation(admin: SdkClients, unique: str) -> None:
     user = f"{unique}-u"
-    make_user(admin, user)
-    listed = admin.ram.list_access_keys(ram.ListAccessKeysRequest(user_name=user)).body
-    assert listed is not None
-    key_id = listed.to_map()["AccessKeys"]["AccessKey"][0]["AccessKeyId"]
-    admin.ram.delete_access_key(ram.DeleteAccessKeyRequest(user_name=user,
-                                                           user_access_key_id=key_id))
-    _ram_secret(admin, f"ram/{unique}", user, _access_key(admin, user))
+    _ram_secret(admin, f"ram/{unique}", user, _user_with_one_key(admin, user))
     assert refused(lambda: admin.kms.put_secret_value(kms.PutSecretValueRequest(
         secret_name=f"ram/{unique}", version_id="x", secret_data="{}"))) == (
         400, "UnsupportedOperation")
@@ -383,13 +383,7 @@ def test_a_ram_secret_rotates_when_its_interval_has_passed(
     with start_server(tmp_path_factory.mktemp("rotation-clock"), clock=clock,
                       scheduler_interval=3600) as server:
         admin = SdkClients.admin(server)
-        make_user(admin, "scheduled")
-        listed = admin.ram.list_access_keys(ram.ListAccessKeysRequest(user_name="scheduled"))
-        assert listed.body is not None
-        for key in listed.body.to_map()["AccessKeys"]["AccessKey"]:
-            admin.ram.delete_access_key(ram.DeleteAccessKeyRequest(
-                user_name="scheduled", user_access_key_id=key["AccessKeyId"]))
-        original = _access_key(admin, "scheduled")
+        original = _user_with_one_key(admin, "scheduled")
         _ram_secret(admin, "ram/scheduled", "scheduled", original)  # every 30 days
         clock.offset = timedelta(days=29)
         server.runtime.run_scheduled()
@@ -408,13 +402,7 @@ def test_a_ram_secret_needs_the_right_to_manage_the_users_keys(admin: SdkClients
     """Rotation will create and delete the user's AccessKeys: holding one of its keys is not
     enough to hand that power to the service, its creator must have it."""
     target = f"{unique}-target"
-    make_user(admin, target)
-    listed = admin.ram.list_access_keys(ram.ListAccessKeysRequest(user_name=target)).body
-    assert listed is not None
-    held = listed.to_map()["AccessKeys"]["AccessKey"][0]["AccessKeyId"]
-    admin.ram.delete_access_key(ram.DeleteAccessKeyRequest(user_name=target,
-                                                           user_access_key_id=held))
-    key = _access_key(admin, target)
+    key = _user_with_one_key(admin, target)
     account = admin.server.account_id
     secrets_only = make_user(admin, f"{unique}-kms", {
         "Effect": "Allow", "Action": "kms:*", "Resource": "*"})
@@ -425,3 +413,69 @@ def test_a_ram_secret_needs_the_right_to_manage_the_users_keys(admin: SdkClients
         "Effect": "Allow", "Action": ["ram:CreateAccessKey", "ram:DeleteAccessKey"],
         "Resource": f"acs:ram::{account}:user/{target}"})
     assert allowed(lambda: _ram_secret(keeper, f"ram/{unique}", target, key))
+
+
+def test_what_a_managed_secret_manages_cannot_be_changed(admin: SdkClients,
+                                                        unique: str) -> None:
+    """Pointing a RAM secret at another user by UpdateSecret would have the service mint keys
+    for a user nobody allowed it to: only CustomData may change."""
+    user = f"{unique}-owner"
+    _ram_secret(admin, f"ram/{unique}", user, _user_with_one_key(admin, user))
+    make_user(admin, f"{unique}-admin")
+    client = ApiClient(admin.server.endpoint)  # the V2 SDK sends only CustomData; others JSON
+
+    def update(config: dict[str, Any]) -> object:
+        return client.call("2016-01-20", "UpdateSecret", {
+            "SecretName": f"ram/{unique}", "ExtendedConfig": json.dumps(config)},
+            ClientCredentials(*admin.server.admin_key))
+
+    with pytest.raises(ApiError) as raised:
+        update({"SecretSubType": "RamUserAccessKey", "UserName": f"{unique}-admin"})
+    assert raised.value.code == "UnsupportedOperation"
+    update({"SecretSubType": "RamUserAccessKey", "UserName": user,
+            "CustomData": {"team": "billing"}})
+    admin.kms.update_secret(kms.UpdateSecretRequest(
+        secret_name=f"ram/{unique}", extended_config=kms.UpdateSecretRequestExtendedConfig(
+            custom_data={"team": "payments"})))
+    _rotate(admin, f"ram/{unique}", "r1")
+    assert _value(admin, f"ram/{unique}")[1] == "r1"
+
+
+def test_a_rotation_refused_before_anything_changed_says_why(admin: SdkClients,
+                                                             unique: str) -> None:
+    user = f"{unique}-gone"
+    key = _user_with_one_key(admin, user)
+    _ram_secret(admin, f"ram/{unique}", user, key)
+    admin.ram.delete_access_key(ram.DeleteAccessKeyRequest(user_name=user,
+                                                           user_access_key_id=key[0]))
+    admin.ram.delete_user(ram.DeleteUserRequest(user_name=user))
+    _rotate(admin, f"ram/{unique}", "r1")
+    assert _value(admin, f"ram/{unique}")[1] == "v1"
+    assert user in _describe(admin, f"ram/{unique}")["LastRotationError"]
+    _rotate(admin, f"ram/{unique}", "r2")  # the claim was let go: it is tried again
+    assert user in _describe(admin, f"ram/{unique}")["LastRotationError"]
+
+
+def test_a_two_user_secret_needs_the_right_to_read_its_master(admin: SdkClients, unique: str,
+                                                              postgres: DatabaseServer) -> None:
+    """Its rotations set passwords with the master login: a creator who may not read the master
+    secret cannot have them set another user's password into a secret it reads."""
+    master = f"db/{unique}/master"
+    admin.kms.create_secret(kms.CreateSecretRequest(
+        secret_name=master, version_id="v1", secret_data=json.dumps({
+            "Engine": "postgresql", "Host": postgres.host, "Port": postgres.port,
+            "AccountName": postgres.superuser,
+            "AccountPassword": postgres.superuser_password})))
+    account = admin.server.account_id
+    writer = make_user(admin, f"{unique}-writer", {
+        "Effect": "Allow", "Action": "kms:CreateSecret", "Resource": "*"})
+    plan = {"SecretSubType": "DoubleUsers", "AccountNames": ["app_x", postgres.superuser],
+            "MasterSecretName": master}
+    assert not allowed(lambda: _db_secret(writer, f"db/{unique}/app", "postgresql", postgres,
+                                          "app_x", "whatever", plan))
+    reader = make_user(admin, f"{unique}-reader", {
+        "Effect": "Allow", "Action": "kms:CreateSecret", "Resource": "*"}, {
+        "Effect": "Allow", "Action": "kms:GetSecretValue",
+        "Resource": f"acs:kms:*:{account}:secret/{master}"})
+    assert allowed(lambda: _db_secret(reader, f"db/{unique}/app", "postgresql", postgres,
+                                      "app_x", "whatever", plan))

@@ -12,6 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
+from ramparts.crypto.keyring import ROOT_KEY_ENV
+
 __all__ = ["IndexingProcess"]
 
 log = logging.getLogger("ramparts.indexing")
@@ -44,7 +46,9 @@ class IndexingProcess:
             return self._process.pid if self._process is not None else None
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        environ = {key: value for key, value in os.environ.items() if key != DATABASE_URL_ENV}
+        # It reads events and writes the index: it needs the store, never the root key.
+        environ = {key: value for key, value in os.environ.items()
+                   if key not in (DATABASE_URL_ENV, ROOT_KEY_ENV)}
         if self.database_url is not None:
             environ[DATABASE_URL_ENV] = self.database_url
         return subprocess.Popen(

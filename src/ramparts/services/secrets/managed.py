@@ -21,7 +21,7 @@ from typing import Any
 from ramparts.core.clock import format_iso8601
 from ramparts.crypto.primitives import constant_time_equals
 from ramparts.services.call import ServiceEnv
-from ramparts.services.kms.errors import InvalidParameter
+from ramparts.services.kms.errors import InvalidParameter, UnsupportedOperation
 from ramparts.services.ram.access_keys import AccessKeyBackend
 from ramparts.services.ram.errors import EntityNotExist
 from ramparts.services.secrets.database_rotation import DatabaseCredential, RotationError
@@ -29,7 +29,7 @@ from ramparts.store.base import Transaction
 
 __all__ = [
     "DOUBLE_USERS", "MANAGED_TYPES", "RAM_CREDENTIALS", "RDS", "SINGLE_USER", "DatabasePlan",
-    "access_key_value", "check_managed", "database_plan", "ram_user_of",
+    "access_key_value", "check_config_change", "check_managed", "database_plan", "ram_user_of",
 ]
 
 RAM_CREDENTIALS, RDS = "RAMCredentials", "Rds"
@@ -130,6 +130,22 @@ def _check_database(extended_config: str | None, data: bytes) -> bytes:
         raise _invalid_data(f"AccountName {credential.user[:64]} is not one of the "
                             "ExtendedConfig's AccountNames.")
     return credential.to_secret_json().encode("utf-8")
+
+
+def check_config_change(secret_type: str, stored: str | None, given: str | None) -> None:
+    """A managed secret's ExtendedConfig may change only in its CustomData: what it manages
+    (the RAM user, the database users, the master secret) was checked, and RAM-authorized,
+    when the secret was created; pointing it elsewhere later would let UpdateSecret have the
+    service rotate credentials nobody allowed it to."""
+    if secret_type not in MANAGED_TYPES or given is None:
+        return
+    before, after = _config(stored), _config(given)
+    before.pop("CustomData", None)
+    after.pop("CustomData", None)
+    if before != after:
+        raise UnsupportedOperation(f"What a {secret_type} secret manages cannot change; only "
+                                   "its ExtendedConfig's CustomData can. Create another secret "
+                                   "for other credentials.")
 
 
 def check_managed(tx: Transaction, env: ServiceEnv, account_id: str, secret_type: str,

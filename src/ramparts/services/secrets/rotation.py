@@ -104,14 +104,23 @@ class Rotator:
         """Rotate one secret if it is still due and no other rotator holds it; 1 when a new
         value became ACSCurrent, else 0 (an error is kept on the secret)."""
         owner = self.env.ids.uuid()
-        with self.store.transaction() as tx:
-            if not self._claim(tx, ref, owner):
-                return 0
-            backend = SecretBackend(tx, self.env, ref.account_id, ref.region)
-            secret = backend.active(ref.name)
-            if secret.secret_type == RAM_CREDENTIALS:
-                return self._rotate_access_key(tx, backend, secret)
-        return self._rotate_database(ref)
+        try:
+            with self.store.transaction() as tx:
+                if not self._claim(tx, ref, owner):
+                    return 0
+                backend = SecretBackend(tx, self.env, ref.account_id, ref.region)
+                secret = backend.active(ref.name)
+                if secret.secret_type == RAM_CREDENTIALS:
+                    return self._rotate_access_key(tx, backend, secret)
+            return self._rotate_database(ref)
+        except (ServiceError, RotationError) as exc:
+            # Refused before anything changed (the user or a master secret is gone, say):
+            # kept on the secret, and the claim let go, rather than retried blindly.
+            with self.store.transaction() as tx:
+                secret = SecretBackend(tx, self.env, ref.account_id, ref.region).get(ref.name)
+                self._finish(tx, secret, exc.message if isinstance(exc, ServiceError)
+                             else str(exc))
+            return 0
 
     def _claim(self, tx: Transaction, ref: SecretRef, owner: str) -> bool:
         """Take the secret for one rotation, if it is still due and free (a row lock: a

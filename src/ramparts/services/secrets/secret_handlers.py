@@ -26,7 +26,10 @@ from ramparts.services.kms.product import KMS
 from ramparts.services.secrets.managed import (
     MANAGED_TYPES,
     RAM_CREDENTIALS,
+    RDS,
+    check_config_change,
     check_managed,
+    database_plan,
     ram_user_of,
 )
 from ramparts.services.secrets.passwords import DEFAULT_PASSWORD_LENGTH, random_password
@@ -283,8 +286,21 @@ def _managed_user(call: Call) -> str | None:
     return f"acs:ram::{call.context.account_id}:user/{user}"
 
 
+def _master_secret(call: Call) -> str | None:
+    """The master secret whose login a DoubleUsers database secret will set passwords with:
+    its creator must be allowed to read it (the secret then holds passwords set with it)."""
+    if call.params.str("SecretType") != RDS:
+        return None
+    try:
+        master = database_plan(call.params.str("ExtendedConfig") or None).master_secret
+    except ServiceError:
+        return None  # the handler refuses the ExtendedConfig
+    return None if master is None else f"{_container(call)}/{master}"
+
+
 @KMS.action("CreateSecret", resource=_container, rw="Write",
-            also=[("ram:CreateAccessKey", _managed_user), ("ram:DeleteAccessKey", _managed_user)])
+            also=[("ram:CreateAccessKey", _managed_user), ("ram:DeleteAccessKey", _managed_user),
+                  ("kms:GetSecretValue", _master_secret)])
 def create_secret(call: Call) -> dict[str, Any]:
     params = call.params
     for name in ("DKMSInstanceId", "Policy"):
@@ -423,8 +439,9 @@ def list_secrets(call: Call) -> dict[str, Any]:
 def update_secret(call: Call) -> dict[str, Any]:
     secret = _secret(call)
     description = call.params.str("Description", max_length=MAX_DESCRIPTION)
-    secrets_of(call).update(secret, description=description,
-                            extended_config=_updated_extended_config(call, secret))
+    extended_config = _updated_extended_config(call, secret)
+    check_config_change(secret.secret_type, secret.extended_config, extended_config)
+    secrets_of(call).update(secret, description=description, extended_config=extended_config)
     return {"SecretName": secret.secret_name}
 
 
